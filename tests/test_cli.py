@@ -1,0 +1,59 @@
+"""The command line ends every bad input with one clear error line and a non-zero exit, never a traceback."""
+import json
+from pathlib import Path
+import pytest
+from conftest import mlpscale, needs_cifar, DATA
+
+def one_error_line(r, expected):
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, r.stderr
+    assert 'Traceback' not in r.stderr
+    assert lines[0].startswith('error: ') and expected in lines[0], lines[0]
+
+def test_bad_model_name(tmp_path):
+    r = mlpscale('train', '--model', 'B_x-Wi_1', '--out-dir', tmp_path / 'x')
+    one_error_line(r, "unknown model 'B_x-Wi_1'. Accepted forms: B_<blocks>-Wi_<width>")
+
+def test_bad_dataset(tmp_path):
+    one_error_line(mlpscale('train', '--dataset', 'nope', '--out-dir', tmp_path / 'x'), "dataset='nope' is not accepted; choose one of: cifar10")
+
+def test_data_root_without_data(tmp_path):
+    r = mlpscale('train', '--data-root', tmp_path, '--out-dir', tmp_path / 'x')
+    one_error_line(r, f"dataset 'cifar10' not found: looked in {tmp_path}/cifar-10-batches-py")
+    assert '--download' in r.stderr and 'MLPSCALE_DATA' in r.stderr
+    assert not (tmp_path / 'x').exists()   # nothing half-written
+
+def test_finetune_from_checkpoint_of_another_width(tmp_path):
+    mlpscale('train', '--dataset', 'synthetic', '--model', 'B_2-Wi_32', '--epochs', '1', '--out-dir', tmp_path / 'pre', check=True)
+    r = mlpscale('finetune', '--dataset', 'synthetic', '--model', 'B_2-Wi_64', '--checkpoint', tmp_path / 'pre', '--out-dir', tmp_path / 'ft')
+    one_error_line(r, 'does not fit model B_2-Wi_64: shape mismatch: linear_in.weight')
+    assert '(32, 3072) vs model (64, 3072)' in r.stderr
+
+def test_existing_run_is_never_overwritten(tmp_path):
+    args = ('train', '--dataset', 'synthetic', '--model', 'B_1-Wi_16', '--epochs', '1', '--out-dir', tmp_path / 'r')
+    mlpscale(*args, check=True)
+    before = (tmp_path / 'r' / 'model.safetensors').read_bytes()
+    one_error_line(mlpscale(*args), 'already holds a run; pass --resume')
+    assert (tmp_path / 'r' / 'model.safetensors').read_bytes() == before
+
+def test_help_lists_config_fields_with_defaults():
+    r = mlpscale('train', '--help')
+    assert r.returncode == 0
+    for flag in ('--model', '--batch-size', '--optimizer', '--label-smoothing', '--mixup', '--accum-steps', '--clip-grad', '--resume', '--compile'):
+        assert flag in r.stdout, flag
+    assert "(default: B_4-Wi_256)" in r.stdout
+
+@needs_cifar
+def test_train_finetune_eval_on_cifar(tmp_path):
+    """A small real run through the three commands: pre-train, linear-probe the checkpoint, evaluate with TTA."""
+    mlpscale('train', '--model', 'B_2-Wi_128', '--epochs', '2', '--train-limit', '5000', '--test-limit', '2000',
+             '--out-dir', tmp_path / 'pre', check=True)
+    m = json.loads((tmp_path / 'pre' / 'metrics.json').read_text())
+    assert m['test_top1'] > 0.25, m      # 10 classes: chance is 0.10
+    mlpscale('finetune', '--checkpoint', tmp_path / 'pre', '--mode', 'linear', '--epochs', '1', '--train-limit', '5000',
+             '--test-limit', '2000', '--out-dir', tmp_path / 'lin', check=True)
+    lin = json.loads((tmp_path / 'lin' / 'metrics.json').read_text())
+    assert lin['model'] == 'B_2-Wi_128' and lin['test_top1'] > 0.25
+    r = mlpscale('eval', '--checkpoint', tmp_path / 'pre', '--tta', '2', '--test-limit', '2000', check=True)
+    assert 'top1' in r.stdout and 'per_class' in r.stdout and 'airplane' in r.stdout
