@@ -57,3 +57,12 @@ def test_train_finetune_eval_on_cifar(tmp_path):
     assert lin['model'] == 'B_2-Wi_128' and lin['test_top1'] > 0.25
     r = mlpscale('eval', '--checkpoint', tmp_path / 'pre', '--tta', '2', '--test-limit', '2000', check=True)
     assert 'top1' in r.stdout and 'per_class' in r.stdout and 'airplane' in r.stdout
+
+@needs_cifar
+def test_bench_loader_prints_the_ratio(tmp_path):
+    r = mlpscale('bench', 'loader', '--batches', '10', '--min-time', '0.5', '--device', 'cpu', '--json', tmp_path / 'b.json', check=True)
+    assert 'mlpscale DeviceLoader' in r.stdout and 'ratio:' in r.stdout
+    res = json.loads((tmp_path / 'b.json').read_text())
+    assert res['mlpscale_img_s'] > 0 and res['torchvision_img_s'] > 0
+    assert abs(res['ratio'] - res['mlpscale_img_s'] / res['torchvision_img_s']) < 1e-9
+    assert f"{res['ratio']:.1f}x" in r.stdout
