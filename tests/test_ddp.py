@@ -1,0 +1,42 @@
+"""Data-parallel training with torchrun: 2 CPU processes over gloo compute what one process computes."""
+import json, os, subprocess, sys
+import pytest, torch
+from safetensors.torch import load_file
+from conftest import ROOT, mlpscale, needs_cifar
+
+ARGS = ['--model', 'B_2-Wi_64', '--epochs', '2', '--batch-size', '128', '--train-limit', '4096', '--test-limit', '1000',
+        '--ckpt-every', '10', '--no-progress']
+
+def torchrun(*args, cwd):
+    env = {**os.environ, 'PYTHONPATH': str(ROOT), 'OMP_NUM_THREADS': '1'}
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master-port', '29517',
+                        '-m', 'mlpscale.cli', *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+def close(a, b, tol=1e-5):
+    assert a.keys() == b.keys()
+    return max((a[k] - b[k]).abs().max().item() for k in a) < tol
+
+@needs_cifar
+def test_two_processes_equal_one(tmp_path):
+    mlpscale('train', *ARGS, '--out-dir', tmp_path / 'one', check=True)
+    r = torchrun('train', *ARGS, '--out-dir', tmp_path / 'two', cwd=tmp_path)
+    assert r.stdout.count('test_top1') == 2          # one report (its 'main' and 'test_top1' lines), from rank 0 only
+    one, two = load_file(tmp_path / 'one' / 'model.safetensors'), load_file(tmp_path / 'two' / 'model.safetensors')
+    assert close(one, two), 'weights differ beyond float tolerance'
+    m1, m2 = (json.loads((tmp_path / d / 'metrics.json').read_text()) for d in ('one', 'two'))
+    assert abs(m1['test_top1'] - m2['test_top1']) < 2e-3 and m2['world_size'] == 2
+    # one set of outputs: one log line per epoch, no second run folder, no per-rank files
+    assert len((tmp_path / 'two' / 'log.jsonl').read_text().splitlines()) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['one', 'two']
+    assert sorted(p.name for p in (tmp_path / 'two').iterdir()) == ['checkpoints', 'config.json', 'log.jsonl', 'metrics.json', 'model.safetensors']
+
+@needs_cifar
+def test_resume_across_ranks(tmp_path):
+    mlpscale('train', *ARGS, '--out-dir', tmp_path / 'one', check=True)
+    torchrun('train', *ARGS, '--max-steps', '25', '--out-dir', tmp_path / 'cut', cwd=tmp_path)   # stops mid-epoch after a checkpoint
+    assert not (tmp_path / 'cut' / 'log.jsonl').read_text().count('"epoch": 1')
+    torchrun('train', '--resume', '--out-dir', tmp_path / 'cut', '--no-progress', cwd=tmp_path)
+    one, cut = load_file(tmp_path / 'one' / 'model.safetensors'), load_file(tmp_path / 'cut' / 'model.safetensors')
+    assert close(one, cut)
