@@ -1,0 +1,30 @@
+"""The benchmark commands run on this CPU and print their tables and ratios."""
+import json
+from conftest import mlpscale
+
+def test_bench_infer_prints_table(tmp_path):
+    r = mlpscale('bench', 'infer', '--models', 'B_2-Wi_64,ResNet_10-Wi_8', '--batch-sizes', '1,16', '--min-time', '0.05',
+                 '--out', tmp_path / 'infer', check=True)
+    rows = json.loads((tmp_path / 'infer.json').read_text())
+    rows = rows['rows'] if isinstance(rows, dict) else rows
+    assert {(x['model'], x['batch_size'], x['regime']) for x in rows} == {(m, b, g) for m in ('B_2-Wi_64', 'ResNet_10-Wi_8')
+                                                                         for b in (1, 16) for g in ('model', 'end2end')}
+    assert all(x['img_s'] > 0 and 0 < x['gemm_frac'] for x in rows)
+    assert 'B_2-Wi_64' in r.stdout and 'ResNet_10-Wi_8' in r.stdout
+
+def test_bench_train_prints_both_steps_and_ratio(tmp_path):
+    r = mlpscale('bench', 'train', '--model', 'B_2-Wi_64', '--resolution', '16', '--batch-size', '128', '--steps', '3',
+                 '--warmup', '1', '--num-workers', '0', '--json', tmp_path / 't.json', check=True)
+    res = json.loads((tmp_path / 't.json').read_text())
+    assert res['mlpscale']['img_s'] > 0 and res['official']['img_s'] > 0
+    assert abs(res['ratio'] - res['mlpscale']['img_s'] / res['official']['img_s']) < 1e-9
+    assert 'official-style' in r.stdout and f"{res['ratio']:.2f}x" in r.stdout
+
+def test_train_softer_and_baseline_families_from_the_cli(tmp_path):
+    for name in ('PB_1-Wi_32-P_4-E_8', 'Mixer_1-Wi_16-P_4', 'gMLP_1-Wi_16-P_4', 'ResMLP_1-Wi_16-P_4', 'ViT_1-Wi_32-P_4', 'ConvMixer_1-Wi_16-P_4-K_3'):
+        mlpscale('train', '--model', name, '--dataset', 'synthetic', '--epochs', '1', '--train-limit', '256', '--test-limit', '64',
+                 '--batch-size', '64', '--resolution', '16', '--out-dir', tmp_path / name, check=True)
+        m = json.loads((tmp_path / name / 'metrics.json').read_text())
+        assert m['model'] == name and m['steps'] == 4
+    r = mlpscale('models', 'resnet*', check=True)
+    assert 'resnet18_cifar' in r.stdout and '11,173,962' in r.stdout
