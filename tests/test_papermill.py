@@ -40,3 +40,14 @@ def test_failing_notebook_names_the_cell(tmp_path):
 def test_unknown_parameter(tmp_path):
     r = mlpscale('run', 'train', '-p', 'epoch', '2', cwd=tmp_path)
     assert r.returncode == 2 and "unknown parameter" in r.stderr and 'epochs' in r.stderr
+
+def test_sweep_goes_on_after_a_failed_point_and_report_keeps_it_apart(tmp_path):
+    r = mlpscale('sweep', 'train', '-g', 'model=B_1-Wi_16,B_x-Wi_1', '-p', 'epochs', '1', cwd=tmp_path)
+    assert r.returncode == 1, r.stderr                     # one point failed: non-zero, after running both
+    assert r.stdout.count('finished') == 1 and r.stdout.count('failed') == 1
+    rep = mlpscale('report', '--out', tmp_path / 'results', cwd=tmp_path, check=True)
+    table = (tmp_path / 'results' / 'train.md').read_text()
+    failed = (tmp_path / 'results' / 'failed.md').read_text()
+    assert 'B_1-Wi_16' in table and 'B_x-Wi_1' not in table
+    assert 'B_x-Wi_1' in failed or 'unknown model' in failed
+    assert (tmp_path / 'results' / 'train.png').read_bytes()[:4] == b'\x89PNG'
