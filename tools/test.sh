@@ -19,7 +19,11 @@ if [ "$before" != "$after" ]; then
 fi
 
 echo "== nbdev-test"
-nbdev-test --n-workers 2 --timing
+# one thread per notebook process: two processes with two threads each on two cores slow each other down many times over
+OMP_NUM_THREADS=1 nbdev-test --n-workers 2 --timing
+
+echo "== docs: execute the notebooks into the site _docs/ (tools/build_docs.py; the browser tests open it)"
+OMP_NUM_THREADS=1 python tools/build_docs.py --n-workers 2
 
 echo "== pytest"
 MPLBACKEND=Agg python -m pytest -q tests
