@@ -51,3 +51,5 @@ def test_sweep_goes_on_after_a_failed_point_and_report_keeps_it_apart(tmp_path):
     assert 'B_1-Wi_16' in table and 'B_x-Wi_1' not in table
     assert 'B_x-Wi_1' in failed or 'unknown model' in failed
     assert (tmp_path / 'results' / 'train.png').read_bytes()[:4] == b'\x89PNG'
+    repro = (tmp_path / 'results' / 'reproduction.md').read_text()   # no CIFAR-10 run of a paper model: every row waits
+    assert repro.count('no run yet') == 4 and 'B_x-Wi_1' not in repro and '0 of 4 from-scratch rows' in rep.stdout
