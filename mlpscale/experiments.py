@@ -224,7 +224,8 @@ def _run_row(d: Path) -> dict:
     metric, value = main_metric(metrics)
     return {'id': d.name, 'experiment': info.get('experiment', d.parent.name), 'status': status, 'params': params,
             'metric': metric, 'value': value, 'metrics': metrics, 'duration_s': info.get('duration_s'),
-            'device': info.get('device'), 'error': info.get('error'), 'started': info.get('started') or '', 'path': d}
+            'device': info.get('device'), 'machine': info.get('machine'), 'torch': info.get('torch'), 'given': info.get('given', {}),
+            'error': info.get('error'), 'started': info.get('started') or '', 'path': d}
 
 def list_runs(runs_dir: str | os.PathLike = 'runs', experiment: str | None = None) -> list[dict]:
     "All runs under `runs_dir` (or only `experiment`'s), oldest first, with status, main metric, duration, device and error."
@@ -300,7 +301,8 @@ def sweep(experiment: str, grid: dict[str, list], fixed: dict | None = None, run
         except Exception as e: d, err = getattr(e, 'run_dir', None), f"{type(e).__name__}: {e}"
         if d is not None: row = _run_row(Path(d))
         else: row = {'id': None, 'experiment': Path(str(experiment)).stem, 'status': 'failed', 'params': {**fixed, **p}, 'metric': None,
-                     'value': None, 'metrics': {}, 'duration_s': None, 'device': None, 'error': err, 'started': '', 'path': None}
+                     'value': None, 'metrics': {}, 'duration_s': None, 'device': None, 'machine': None, 'torch': None,
+                     'given': {**fixed, **p}, 'error': err, 'started': '', 'path': None}
         failed += row['status'] != 'finished'
         rows.append({**row, 'point': p})
         bar.set_postfix(failed=failed)

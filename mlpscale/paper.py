@@ -16,8 +16,9 @@ __all__ = ['PAPER', 'OFFICIAL_REPO', 'SCRATCH', 'SCRATCH_SOURCE', 'FINETUNE_DATA
 
 # %% ../nbs/15_paper.ipynb #d790b7a2
 import matplotlib.pyplot as plt
-from .core import MlpscaleError, read_json, atomic_path
+from .core import MlpscaleError, atomic_path
 from .experiments import list_runs, _md_table, _write_csv, _write_text
+from .data import DATASETS
 
 # %% ../nbs/15_paper.ipynb #4719fa82
 PAPER = "Bachmann, Anagnostidis & Hofmann, *Scaling MLPs: A Tale of Inductive Bias*, NeurIPS 2023 (arXiv:2306.13575)"
@@ -73,12 +74,11 @@ def _augmented(p: dict) -> bool:
     return bool(p.get('crop') or p.get('flip') or (p.get('mixup') or 0) > 0 or (p.get('cutmix') or 0) > 0)
 
 def _run_record(r: dict) -> dict:
-    "What the page says about a run: its accuracy, budget, time, machine and command."
-    info = read_json(Path(r['path'])/'run.json')
+    "What the page says about a run (a row of `list_runs`): its accuracy, budget, time, machine and command."
     p, m = r['params'], r['metrics']
     return {'run': r['id'], 'top1': 100 * m['test_top1'], 'epochs': m.get('epochs', p.get('epochs')), 'batch_size': p.get('batch_size'),
             'optimizer': p.get('optimizer'), 'train_time_s': m.get('train_time_s'), 'duration_s': r.get('duration_s'),
-            'machine': info.get('machine') or info.get('device'), 'torch': info.get('torch'), 'command': run_command(info.get('given', {}))}
+            'machine': r['machine'] or r['device'], 'torch': r['torch'], 'command': run_command(r['given'])}
 
 def _best(runs: list[dict]) -> tuple[dict | None, int]:
     ok = [r for r in runs if r['status'] == 'finished' and (r['metrics'] or {}).get('test_top1') is not None]
@@ -109,7 +109,7 @@ def finetune_table(runs: list[dict] | str | os.PathLike = 'runs', datasets=FINET
                      and r['params'].get('model') == row['model'] and ((r['params'].get('tta') or 1) > 1) == row['tta']]
             ours, n = _best(match)
             out.append({'model': row['model'], 'tta': row['tta'], 'dataset': ds, 'paper_top1': top1, 'ours': ours, 'n_runs': n,
-                        'paper_command': paper_command(row) if ds != 'imagenet_real' else None})
+                        'paper_command': paper_command(row, ds) if ds in DATASETS else None})   # ImageNet: an imagefolder and its path
     return out
 
 # %% ../nbs/15_paper.ipynb #739c0fc3
@@ -154,9 +154,9 @@ def reproduction_page(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.Pa
     with atomic_path(out/'reproduction.png') as tmp: fig.savefig(tmp, format='png', dpi=120, bbox_inches='tight')
     plt.close(fig)
     cols = ['table', 'row', 'model', 'dataset', 'paper_top1', 'paper_checked', 'ours_top1', 'ours_epochs', 'machine', 'run', 'command']
-    rows = [['scratch', r['row'], r['model'], dataset, r['paper_top1'], r['paper_checked']] + ([o['top1'], o['epochs'], o['machine'], o['run'], o['command']] if (o := r['ours']) else [None] * 5) for r in st]
-    rows += [['finetune', r['model'] + (' + TTA' if r['tta'] else ''), r['model'], r['dataset'], r['paper_top1'], True]
-             + ([o['top1'], o['epochs'], o['machine'], o['run'], o['command']] if (o := r['ours']) else [None] * 5) for r in ft]
+    def ours(o): return [o['top1'], o['epochs'], o['machine'], o['run'], o['command']] if o else [None] * 5
+    rows = [['scratch', r['row'], r['model'], dataset, r['paper_top1'], r['paper_checked'], *ours(r['ours'])] for r in st]
+    rows += [['finetune', r['model'] + (' + TTA' if r['tta'] else ''), r['model'], r['dataset'], r['paper_top1'], True, *ours(r['ours'])] for r in ft]
     _write_csv(out/'reproduction.csv', cols, rows)
     ours = [r for r in st if r['ours']]
     text = [f"# Reproducing the paper\n",
