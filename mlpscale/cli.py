@@ -11,13 +11,15 @@ from dataclasses import fields, MISSING
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['HELP', 'add_config_args', 'config_from_args', 'build_parser', 'cmd_eval', 'cmd_bench_loader', 'main', 'cli']
+__all__ = ['HELP', 'EVAL_FIELDS', 'add_config_args', 'config_from_args', 'expand_recipe', 'OneLineParser', 'build_parser',
+           'cmd_eval', 'cmd_bench_loader', 'recorded', 'main', 'cli']
 
 # %% ../nbs/06_cli.ipynb #fe70821e
 import torch
 from fastcore.imports import in_notebook
-from .core import MlpscaleError, get_device
-from .train import TrainConfig, train, prepare, _amp_dtype, dist_env
+from .core import MlpscaleError, get_device, check_choice
+from .models import model_entry
+from .train import TrainConfig, train, prepare, _amp_dtype, dist_env, run_dir_for, evaluate_random_views
 
 # %% ../nbs/06_cli.ipynb #f2bd5c37
 def _none_or(tp):
@@ -27,10 +29,11 @@ def _none_or(tp):
     conv.__name__ = tp.__name__
     return conv
 
-def add_config_args(p: argparse.ArgumentParser, cls=TrainConfig, overrides: dict | None = None):
-    "Add one flag per dataclass field of `cls` to `p` (defaults from the field, or `overrides`)."
+def add_config_args(p: argparse.ArgumentParser, cls=TrainConfig, overrides: dict | None = None, only: tuple | None = None):
+    "Add one flag per dataclass field of `cls` to `p` (defaults from the field, or `overrides`); `only`: just these fields."
     hints = typing.get_type_hints(cls)
     for f in fields(cls):
+        if only is not None and f.name not in only: continue
         default = (overrides or {}).get(f.name, f.default)
         flag = '--' + f.name.replace('_', '-'); tp = hints[f.name]; help = f.metadata.get('help', '')
         args = typing.get_args(tp); base = next((a for a in args if a is not type(None)), tp) if args else tp
@@ -39,32 +42,66 @@ def add_config_args(p: argparse.ArgumentParser, cls=TrainConfig, overrides: dict
         else: p.add_argument(flag, type=_none_or(base) if type(None) in args else base, default=default, help=help)
 
 def config_from_args(ns: argparse.Namespace, cls=TrainConfig):
-    return cls(**{f.name: getattr(ns, f.name) for f in fields(cls)}).validate()
+    "The configuration the parsed flags describe (fields without a flag keep their defaults)."
+    return cls(**{f.name: getattr(ns, f.name) for f in fields(cls) if hasattr(ns, f.name)}).validate()
+
+def expand_recipe(argv: list[str], only: tuple | None = None) -> list[str]:
+    """`argv` with the flags of its `--recipe NAME` (a key of `mlpscale.train.RECIPES`) inserted before the flags given, so that
+    every flag given explicitly wins (argparse keeps the last value); `only` keeps the recipe's flags that a command has."""
+    from mlpscale.train import RECIPES
+    names = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == '--recipe'] + [a.split('=', 1)[1] for a in argv if a.startswith('--recipe=')]
+    if not names: return argv
+    check_choice('recipe', names[-1], RECIPES)
+    flags = []
+    for k, v in RECIPES[names[-1]].items():
+        if only is not None and k not in only: continue
+        flag = '--' + k.replace('_', '-')
+        if isinstance(v, bool): flags.append(flag if v else '--no-' + k.replace('_', '-'))
+        elif isinstance(v, (tuple, list)): flags += [flag, *map(str, v)]
+        else: flags += [flag, str(v)]
+    return argv[:1] + flags + argv[1:]
 
 # %% ../nbs/06_cli.ipynb #0b3f63ec
 HELP = {
     'train': 'train a model from scratch (the paper\'s MLPs, or any registered model)',
     'finetune': 'fine-tune (mode full) or linear-probe (mode linear) a checkpoint on a dataset',
-    'eval': 'evaluate a checkpoint: top-1/top-5, per-class accuracy, test-time augmentation',
+    'eval': 'evaluate a checkpoint (a run, a file, or a published name) on a test split: top-1/top-5, per-class accuracy, test-time augmentation',
+    'download': 'download published checkpoints of the official repository by name (or all) into the cache ($MLPSCALE_CACHE)',
     'bench': 'benchmarks: loader (vs torchvision DataLoader), infer (inference speed), train (training step vs the official step)',
     'run': 'run an experiment notebook with papermill into runs/<experiment>/<run-id>/',
     'runs': 'list the runs under runs/',
     'sweep': 'run an experiment at every point of a parameter grid (one run folder per point; goes on after failures)',
     'report': 'tables (CSV, Markdown) and figures of the finished runs, the failed ones, and the paper-reproduction page, for the docs site',
     'pack': 'pack an ImageFolder tree once into memory-mapped uint8 shards (for datasets larger than device memory)',
-    'models': 'list registered models with their parameter counts',
+    'models': 'list registered models with their parameter counts (--pretrained: the published checkpoints)',
 }
+
+# what evaluation uses: `eval --help` lists these and no training flag
+EVAL_FIELDS = ('checkpoint', 'model', 'dataset', 'data_root', 'data_path', 'download', 'resolution', 'interp', 'num_classes', 'test_limit',
+               'batch_size', 'device', 'amp', 'tta', 'tta_random', 'crop_scale', 'crop_ratio', 'seed', 'out_dir', 'recipe', 'progress')
+
+class OneLineParser(argparse.ArgumentParser):
+    "argparse, but a usage error is one line (`error: ...`, exit status 2) like every other bad input; `--help` shows the usage."
+    def error(self, message):
+        self.exit(2, f"error: {self.prog.removeprefix('mlpscale ')}: {message} (see {self.prog} --help)\n")
 
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentDefaultsHelpFormatter
-    p = argparse.ArgumentParser(prog='mlpscale', description='Train, fine-tune, benchmark and take apart MLPs on images.', formatter_class=fmt)
-    sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
+    p = OneLineParser(prog='mlpscale', description='Train, fine-tune, benchmark and take apart MLPs on images.', formatter_class=fmt)
+    sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND', parser_class=OneLineParser)
     add_config_args(sub.add_parser('train', help=HELP['train'], description=HELP['train'], formatter_class=fmt))
     add_config_args(sub.add_parser('finetune', help=HELP['finetune'], description=HELP['finetune'], formatter_class=fmt),
                     overrides={'model': None, 'epochs': 10, 'lr': 1e-3})
-    add_config_args(sub.add_parser('eval', help=HELP['eval'], description=HELP['eval'], formatter_class=fmt), overrides={'model': None})
+    ev = sub.add_parser('eval', help=HELP['eval'], description=HELP['eval'], formatter_class=fmt)
+    add_config_args(ev, overrides={'model': None, 'batch_size': 1024, 'out_dir': None}, only=EVAL_FIELDS)
+    ev.add_argument('--json', default=None, help='also write the metrics to this JSON file')
+    ev.add_argument('--runs-dir', default='runs', help='the runs store: the record goes to <runs-dir>/eval/<model>-<dataset>-<hash>/ (or --out-dir)')
+    dl = sub.add_parser('download', help=HELP['download'], description=HELP['download'], formatter_class=fmt)
+    dl.add_argument('names', nargs='+', metavar='NAME', help="published checkpoint names (mlpscale models --pretrained), or 'all'")
+    dl.add_argument('--cache', default=None, help='folder to download into (default $MLPSCALE_CACHE/checkpoints)')
+    dl.add_argument('--force', action='store_true', help='download again even if the files are there')
     b = sub.add_parser('bench', help=HELP['bench'], description=HELP['bench'], formatter_class=fmt)
-    bs = b.add_subparsers(dest='what', required=True, metavar='WHAT')
+    bs = b.add_subparsers(dest='what', required=True, metavar='WHAT', parser_class=OneLineParser)
     bl = bs.add_parser('loader', help='images/s of the device-resident loader vs torchvision DataLoader + transforms.v2', formatter_class=fmt)
     bl.add_argument('--dataset', default='cifar10'); bl.add_argument('--data-root', default=None)
     bl.add_argument('--batch-size', type=int, default=256); bl.add_argument('--batches', type=int, default=100, help='at least this many batches per pipeline')
@@ -88,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help='torch.compile mlpscale\'s step (default: on CUDA only)')
     bt.add_argument('--num-workers', type=int, default=2, help='DataLoader workers of the official-style host loader')
     bt.add_argument('--json', default=None, help='also write the result to this JSON file')
+    for q in (bl, bi, bt): q.add_argument('--runs-dir', default='runs', help='the runs store: the result is recorded in <runs-dir>/bench-<what>/<id>/')
     r = sub.add_parser('run', help=HELP['run'], description=HELP['run'], formatter_class=fmt)
     r.add_argument('experiment', help='name of a notebook in nbs/experiments (or a path to one)')
     r.add_argument('-p', '--param', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help='a papermill parameter (repeatable)')
@@ -108,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument('--experiment', default=None); rs.add_argument('--runs-dir', default='runs')
     ms = sub.add_parser('models', help=HELP['models'], description=HELP['models'], formatter_class=fmt)
     ms.add_argument('pattern', nargs='?', default='*'); ms.add_argument('--num-classes', type=int, default=10); ms.add_argument('--resolution', type=int, default=32)
+    ms.add_argument('--pretrained', action='store_true', help='list the published checkpoints instead (name, data, classes, resolution, epochs, README accuracy)')
     return p
 
 # %% ../nbs/06_cli.ipynb #86adee68
@@ -116,14 +155,41 @@ def _print_metrics(m: dict):
     w = max(map(len, keep))
     for k, v in keep.items(): print(f"{k:<{w}}  {round(v, 4) if isinstance(v, float) else v}")
 
-def cmd_eval(cfg: TrainConfig) -> dict:
-    "Evaluate `cfg.checkpoint` on the test split of `cfg.dataset`, with `cfg.tta` views."
+def cmd_eval(cfg: TrainConfig, runs_dir: str | Path | None = 'runs', argv: list[str] | None = None, json_path: str | None = None) -> dict:
+    """Evaluate `cfg.checkpoint` on the test split of `cfg.dataset` (fixed TTA views: `cfg.tta`; the official random views:
+    `cfg.tta_random`). The result goes to the runs store (`<runs_dir>/eval/<model>-<dataset>-<hash>/`, or `cfg.out_dir`; none
+    when `runs_dir` is None) and, if asked, to `json_path`."""
     from mlpscale.data import DeviceLoader
     from mlpscale.evaluate import evaluate
-    if cfg.checkpoint is None: raise MlpscaleError("eval needs --checkpoint (a run folder, model.safetensors or an official .pt)")
-    dev, _, test_data, model, res = prepare(cfg)
-    dl = DeviceLoader(test_data, 1024, train=False, resolution=res, device=dev)
-    r = evaluate(model.to(dev), dl, n_views=cfg.tta, class_names=test_data.classes, amp_dtype=_amp_dtype(cfg, dev), progress=cfg.progress)
+    if cfg.checkpoint is None: raise MlpscaleError("eval needs --checkpoint (a run folder, model.safetensors, an official weights file or a published name)")
+    out = run_dir_for(cfg, 'eval', runs_dir) if runs_dir is not None or cfg.out_dir else None
+    dev, _, test_data, model, res = prepare(cfg, purpose='eval')
+    info = None
+    if out is not None:
+        from mlpscale.experiments import start_run
+        out.mkdir(parents=True, exist_ok=True)
+        info = start_run(out, 'eval', cfg.to_dict(), command=['mlpscale', 'eval', *(argv or [])])
+    try:
+        dl = DeviceLoader(test_data, cfg.batch_size, train=False, resolution=res, device=dev, interp=cfg.interp)
+        r = evaluate(model.to(dev), dl, n_views=cfg.tta, class_names=test_data.classes, amp_dtype=_amp_dtype(cfg, dev), progress=cfg.progress)
+        r = {'main': 'test_top1', 'test_top1': r['top1'], 'test_top5': r['top5'], 'test_loss': r['loss'], **r}
+        if cfg.tta_random > 0:
+            rnd = evaluate_random_views(model, test_data, cfg, res, dev, progress=cfg.progress)
+            r.update(test_top1_tta_random=rnd['top1'], test_top5_tta_random=rnd['top5'], tta_random_views=cfg.tta_random)
+        r.update(model=getattr(model, 'model_name', cfg.model), dataset=cfg.dataset, checkpoint=str(cfg.checkpoint), resolution=res, test_images=len(test_data),
+                 published_checkpoint=getattr(model, 'pretrained_name', None),
+                 interp=cfg.interp, synthetic=cfg.dataset == 'synthetic')
+    except BaseException as e:
+        if info is not None:
+            from mlpscale.experiments import end_run
+            end_run(out, info, 'failed', error=str(e).splitlines()[0] if str(e) else type(e).__name__)
+        raise
+    if info is not None:
+        from mlpscale.experiments import end_run
+        end_run(out, info, 'finished', metrics=r); r['out_dir'] = str(out)
+    if json_path:
+        from mlpscale.core import write_json
+        write_json(json_path, r)
     return r
 
 def cmd_bench_loader(a) -> dict:
@@ -144,31 +210,79 @@ def cmd_bench_loader(a) -> dict:
         write_json(a.json, r)
     return r
 
+def recorded(kind: str, params: dict, argv: list[str], runs_dir: str | Path, job, main_metric: str | None = None):
+    """Run `job()` inside a record of the runs store (`<runs_dir>/<kind>/<id>/`: params.json, run.json, metrics.json): finished with
+    the dict `job` returns as its metrics, or failed with the error. Validate the input before: the folder exists once this starts."""
+    from mlpscale.experiments import start_run, end_run, new_run_dir, make_run_id
+    out = new_run_dir(Path(runs_dir)/kind, make_run_id(params))
+    info = start_run(out, kind, params, command=['mlpscale', *argv])
+    try: r = job()
+    except BaseException as e:
+        end_run(out, info, 'failed', error='interrupted' if isinstance(e, KeyboardInterrupt) else (str(e).splitlines() or [type(e).__name__])[0]); raise
+    end_run(out, info, 'finished', metrics={**({'main': main_metric} if main_metric else {}), **r})
+    return r, out
+
+def _positive_ints(s: str, flag: str) -> list[int]:
+    "Comma-separated positive integers, or one clear error naming the flag and the value."
+    try: vals = [int(v) for v in str(s).split(',') if v.strip()]
+    except ValueError: vals = []
+    if not vals or any(v < 1 for v in vals): raise MlpscaleError(f"{flag} {s!r} is not accepted: give positive integers separated by commas, e.g. 1,64,1024")
+    return vals
+
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `mlpscale` command; bad input ends with one `error:` line and exit status 2."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in ('train', 'finetune', 'eval'): argv = expand_recipe(argv, EVAL_FIELDS if argv[0] == 'eval' else None)
+    except MlpscaleError as e:
+        print(f'error: {e}', file=sys.stderr); return 2
     a = build_parser().parse_args(argv)
     try:
         if a.command in ('train', 'finetune'):
             if a.command == 'finetune' and a.checkpoint is None: raise MlpscaleError("finetune needs --checkpoint (a run folder, model.safetensors or an official .pt)")
-            m = train(config_from_args(a), command=a.command)
+            m = train(config_from_args(a), command=a.command, argv=argv[1:])
             if dist_env()[0] == 0: _print_metrics(m)     # under torchrun: rank 0 reports
         elif a.command == 'eval':
-            r = cmd_eval(config_from_args(a)); _print_metrics(r)
+            if a.checkpoint is None: raise MlpscaleError("eval needs --checkpoint (a run folder, model.safetensors, an official weights file or a published name)")
+            r = cmd_eval(config_from_args(a), runs_dir=a.runs_dir, argv=argv[1:], json_path=a.json); _print_metrics(r)
             print('per_class  ' + ', '.join(f'{n}: {v:.3f}' for n, v in zip(r.get('class_names') or range(len(r['per_class'])), r['per_class'])))
-        elif a.command == 'bench' and a.what == 'loader': cmd_bench_loader(a)
+        elif a.command == 'bench' and a.what == 'loader':
+            from mlpscale.data import check_dataset
+            check_choice('dataset', a.dataset, ('cifar10', 'cifar100', 'stl10', 'tinyimagenet', 'imagefolder', 'synthetic'))
+            _positive_ints(str(a.batch_size), '--batch-size'); _positive_ints(str(a.batches), '--batches')
+            if a.dataset != 'synthetic': check_dataset(a.dataset, 'train', root=a.data_root)
+            params = {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'json', 'runs_dir')}
+            _, out = recorded('bench-loader', params, argv, a.runs_dir, lambda: cmd_bench_loader(a), 'ratio')
+            print(f"recorded in {out}")
         elif a.command == 'bench' and a.what == 'infer':
             from mlpscale.speed import bench_infer, format_table
-            ints = lambda s: [int(v) for v in s.split(',') if v]
-            rows = bench_infer([m for m in a.models.split(',') if m], batch_sizes=ints(a.batch_sizes), resolutions=ints(a.resolutions),
-                               device=a.device, dtypes=a.dtypes.split(',') if a.dtypes else None, compile=(False, True) if a.compile else (False,),
-                               regimes=tuple(a.regimes.split(',')), channels_last=a.channels_last, threads=a.threads, min_time=a.min_time,
-                               out=a.out, progress=True)
-            print(format_table(rows))
+            ints = lambda s, flag: _positive_ints(s, flag)
+            for m in a.models.split(','): model_entry(m)
+            bs, rs = ints(a.batch_sizes, '--batch-sizes'), ints(a.resolutions, '--resolutions')
+            for r in a.regimes.split(','): check_choice('regime', r, ('model', 'end2end'))
+            get_device(a.device)
+            def job():
+                rows = bench_infer([m for m in a.models.split(',') if m], batch_sizes=bs, resolutions=rs,
+                                   device=a.device, dtypes=a.dtypes.split(',') if a.dtypes else None, compile=(False, True) if a.compile else (False,),
+                                   regimes=tuple(a.regimes.split(',')), channels_last=a.channels_last, threads=a.threads, min_time=a.min_time,
+                                   out=a.out, progress=True)
+                print(format_table(rows))
+                return {'rows': rows, 'best_gemm_frac': max(r['gemm_frac'] for r in rows)}
+            params = {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'out', 'runs_dir')}
+            _, out = recorded('bench-infer', params, argv, a.runs_dir, job, 'best_gemm_frac')
+            print(f"recorded in {out}")
         elif a.command == 'bench' and a.what == 'train':
             from mlpscale.speed import bench_train, format_bench_train
-            r = bench_train(a.model, a.resolution, a.batch_size, a.device, steps=a.steps, warmup=a.warmup, amp=a.amp,
-                            compile=a.compile, num_workers=a.num_workers)
-            print(format_bench_train(r))
+            model_entry(a.model)
+            for k in ('resolution', 'batch_size', 'steps'): _positive_ints(str(getattr(a, k)), '--' + k.replace('_', '-'))
+            get_device(a.device)
+            def job():
+                r = bench_train(a.model, a.resolution, a.batch_size, a.device, steps=a.steps, warmup=a.warmup, amp=a.amp,
+                                compile=a.compile, num_workers=a.num_workers)
+                print(format_bench_train(r)); return r
+            params = {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'json', 'runs_dir')}
+            r, out = recorded('bench-train', params, argv, a.runs_dir, job, 'mlpscale_fraction_of_gemm')
+            print(f"recorded in {out}")
             if a.json:
                 from mlpscale.core import write_json
                 write_json(a.json, r)
@@ -191,10 +305,11 @@ def main(argv: list[str] | None = None) -> int:
             if any(r['status'] != 'finished' for r in rows): return 1   # some points failed: the table says which
         elif a.command == 'report':
             from mlpscale.experiments import report
+            if not Path(a.runs_dir).is_dir(): raise MlpscaleError(f"--runs-dir {a.runs_dir} does not exist: there are no runs to report (run some with mlpscale train / run)")
             w = report(a.runs_dir, a.out, a.experiment)
             print(f"wrote {w['index']}: {len(w['tables'])} tables, {len(w['figures'])} figures, failed runs in {w['failed']['md']}"
                   + (f"; {len(w['running'])} still running" if w['running'] else ''))
-            if a.experiment in (None, 'train'):
+            if a.experiment in (None, 'train', 'finetune'):
                 from mlpscale.paper import reproduction_page
                 p = reproduction_page(a.runs_dir, a.out)
                 print(f"wrote {p['md']}: {sum(r['ours'] is not None for r in p['scratch'])} of {len(p['scratch'])} from-scratch rows "
@@ -202,6 +317,21 @@ def main(argv: list[str] | None = None) -> int:
         elif a.command == 'runs':
             from mlpscale.experiments import list_runs, runs_table
             print(runs_table(list_runs(a.runs_dir, a.experiment)))
+        elif a.command == 'download':
+            from mlpscale.pretrained import download, list_pretrained, pretrained_entry
+            names = list_pretrained() if a.names == ['all'] else a.names
+            for n in names: pretrained_entry(n)                        # every name checked before the first download
+            for n in names: print(f"{n}: {download(n, cache=a.cache, force=a.force)}")
+        elif a.command == 'models' and a.pretrained:
+            from mlpscale.pretrained import zoo_table, list_pretrained
+            keep = set(list_pretrained(a.pattern))
+            rows = [r for r in zoo_table() if r['name'] in keep]
+            print(f"{'name':<36}{'data':<22}{'classes':>8}{'px':>5}{'epochs':>8}{'README top-1':>14}  defects")
+            for r in rows:
+                top = '' if r['readme_top1'] is None else f"{r['readme_top1']}%"
+                print(f"{r['name']:<36}{r['data']:<22}{r['classes']:>8,}{r['resolution']:>5}{r['epochs']:>8}{top:>14}  {r['defects'] or ''}")
+            print("README top-1: the official README's accuracy for fine-tuning this architecture on this dataset for 100 epochs (not of this file); "
+                  "defects: see `mlpscale.pretrained` (python -c \"from mlpscale.pretrained import ZOO; print(ZOO['NAME'].defects)\")")
         elif a.command == 'models':
             from mlpscale.models import list_models, create_model, count_params
             for n in list_models(a.pattern):

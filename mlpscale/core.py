@@ -11,8 +11,9 @@ from pathlib import Path
 from contextlib import contextmanager
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'MlpscaleError', 'check_choice', 'data_root', 'get_device', 'seed_everything', 'cpu_model', 'machine_name',
-           'retain_freed_memory', 'atomic_path', 'write_json', 'read_json', 'params_hash']
+__all__ = ['DATA_ENV', 'CACHE_ENV', 'MlpscaleError', 'check_choice', 'data_root', 'cache_root', 'get_device', 'seed_everything',
+           'cpu_model', 'machine_name', 'retain_freed_memory', 'atomic_path', 'write_json', 'read_json', 'params_hash',
+           'sha256_file', 'note']
 
 # %% ../nbs/00_core.ipynb #0edc828c
 import numpy as np
@@ -36,6 +37,12 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     if root: return Path(root).expanduser()
     if os.environ.get(DATA_ENV): return Path(os.environ[DATA_ENV]).expanduser()
     return Path('~/.cache/mlpscale/data').expanduser()
+CACHE_ENV = 'MLPSCALE_CACHE'
+
+def cache_root() -> Path:
+    "Where downloads and decoded datasets are cached: `$MLPSCALE_CACHE`, else `~/.cache/mlpscale`."
+    return Path(os.environ.get(CACHE_ENV) or '~/.cache/mlpscale').expanduser()
+
 
 # %% ../nbs/00_core.ipynb #305a00fb
 def get_device(device: str | torch.device = 'auto') -> torch.device:
@@ -86,12 +93,16 @@ def retain_freed_memory(threshold: int = 1 << 30) -> bool:
     return _RETAINED
 
 # %% ../nbs/00_core.ipynb #1bdb6016
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
 @contextmanager
 def atomic_path(path: str | os.PathLike):
     "Yield a temporary path next to `path`; on success rename it over `path`, on error delete it."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; the result gets the mode any new file would get
     try:
         yield Path(tmp)
         with open(tmp, 'rb') as f: os.fsync(f.fileno())
@@ -111,3 +122,15 @@ def read_json(path: str | os.PathLike):
 def params_hash(params: dict, n: int = 8) -> str:
     "A short, stable hash of a JSON-able dict (key order does not matter)."
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:n]
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
+    "The SHA-256 hex digest of the file at `path`, read in chunks."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''): h.update(block)
+    return h.hexdigest()
+
+def note(msg: str) -> None:
+    "Tell the user, in one line on stderr, about a choice made for them (a head replaced, a config overruled by the weights)."
+    import sys
+    print(f'note: {msg}', file=sys.stderr, flush=True)
+

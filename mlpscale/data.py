@@ -6,15 +6,17 @@ Docs: https://mlpscale.github.io/mlpscale/data.html.md"""
 
 # %% ../nbs/02_data.ipynb #ffcb0046
 from __future__ import annotations
-import math, os, hashlib, time
+import math, os, hashlib, time, contextlib
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 # %% auto #0
-__all__ = ['DATASETS', 'ImageData', 'synthetic_data', 'resize_images', 'load_dataset', 'resize_uint8', 'interp_matrix',
-           'random_boxes', 'augment_batch', 'draw_aug_params', 'normalize_batch', 'mixup', 'cutmix', 'mix_batch',
-           'DeviceLoader', 'tv_augment', 'TensorImageDataset', 'endless', 'bench_loader']
+__all__ = ['DATASETS', 'INTERPS', 'ImageData', 'synthetic_data', 'resize_images', 'load_dataset', 'resize_uint8', 'check_dataset',
+           'interp_matrix', 'random_boxes', 'augment_batch', 'draw_aug_params', 'normalize_batch', 'mixup', 'cutmix',
+           'mix_batch', 'resize_crops', 'resize_area', 'ffcv_center_box', 'ffcv_center_crop', 'ffcv_random_boxes',
+           'ffcv_smart_resize', 'DeviceLoader', 'tv_augment', 'TensorImageDataset', 'endless', 'bench_loader']
 
 # %% ../nbs/02_data.ipynb #3ddacf50
 import numpy as np
@@ -46,6 +48,7 @@ class ImageData:
         return ImageData(self.images[idx], self.labels[idx], self.classes, self.name, self.mean, self.std)
 
 DATASETS = ('cifar10', 'cifar100', 'stl10', 'tinyimagenet', 'imagefolder', 'synthetic')
+INTERPS = ('bilinear', 'area')   # mlpscale's resampling, or the official pipeline's (FFCV + OpenCV INTER_AREA)
 
 # %% ../nbs/02_data.ipynb #d8091436
 def synthetic_data(n: int = 1024, num_classes: int = 10, resolution: int = 32, seed: int = 0, noise: float = 40.,
@@ -65,21 +68,63 @@ def _missing(name: str, looked: Path, how: str):
     return MlpscaleError(f"dataset {name!r} not found: looked in {looked}. {how} "
                          f"The data root comes from --data-root or ${DATA_ENV}.")
 
-def _torchvision_split(name, split, root, download):
+_TV_DATASETS = ('cifar10', 'cifar100', 'stl10')
+
+def _tv_class(name: str):
     import torchvision.datasets as tvd
-    cls, folder = {'cifar10': (tvd.CIFAR10, 'cifar-10-batches-py'), 'cifar100': (tvd.CIFAR100, 'cifar-100-python'),
-                   'stl10': (tvd.STL10, 'stl10_binary')}[name]
-    try:
-        ds = cls(str(root), split=split, download=download) if name == 'stl10' else cls(str(root), train=split == 'train', download=download)
-    except RuntimeError as e:
-        raise _missing(name, root/folder, f"Pass --download to fetch it with torchvision, or point the data root at a folder that holds {folder}/.") from None
-    except OSError as e:  # download attempted without a network
-        raise MlpscaleError(f"dataset {name!r} is not in {root/folder} and downloading it failed ({e}); "
-                            f"copy {folder}/ into the data root or set --data-root / ${DATA_ENV}.") from None
-    if name == 'stl10': images = torch.from_numpy(ds.data)                       # already (N, 3, 96, 96)
-    else: images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()    # (N, 32, 32, 3) -> NCHW
-    labels = torch.as_tensor(ds.labels if name == 'stl10' else ds.targets, dtype=torch.int64)
-    return images, labels, list(ds.classes)
+    return {'cifar10': tvd.CIFAR10, 'cifar100': tvd.CIFAR100, 'stl10': tvd.STL10}[name]
+
+def _split_files(name: str, split: str) -> tuple[str, list]:
+    "torchvision's folder name and the files [(file, md5 or None)] that `split` reads, from torchvision's own tables."
+    cls = _tv_class(name)
+    if name == 'stl10':   # train_X/train_y (not the 2.6 GB unlabeled_X.bin) or test_X/test_y, and the class names
+        files = (cls.train_list[:2] if split == 'train' else cls.test_list) + [[cls.class_names_file, None]]
+    else: files = (cls.train_list if split == 'train' else cls.test_list) + [[cls.meta['filename'], cls.meta['md5']]]
+    return cls.base_folder, [tuple(f) for f in files]
+
+def _check_files(name: str, split: str, root: Path) -> Path:
+    "Raise the missing/corrupt error for the first bad file of `split` (MD5 as torchvision's `check_integrity`); return the folder."
+    from torchvision.datasets.utils import calculate_md5
+    folder, files = _split_files(name, split)
+    where = Path(root)/folder
+    how = f"Pass --download to fetch it with torchvision, or point the data root at a folder that holds {folder}/."
+    if not where.is_dir(): raise _missing(name, where, how)
+    for f, md5 in files:
+        p = where/f
+        if not p.is_file():
+            raise MlpscaleError(f"dataset {name!r} not found: {p} is missing. {how} The data root comes from --data-root or ${DATA_ENV}.")
+        if md5 is not None and (got := calculate_md5(p)) != md5:
+            raise MlpscaleError(f"dataset {name!r} is corrupted: {p} has MD5 {got}, expected {md5} (torchvision's checksum); "
+                                f"replace the file or re-download it with --download")
+    return where
+
+def _read_split(name: str, split: str, where: Path):
+    "Read the (checked) files of one split as torchvision does: CIFAR's pickled batches, STL-10's raw binaries."
+    import pickle
+    cls = _tv_class(name); _, files = _split_files(name, split)
+    if name == 'stl10':
+        labels = np.fromfile(where/files[1][0], dtype=np.uint8).astype(np.int64) - 1                  # 0-based
+        images = np.fromfile(where/files[0][0], dtype=np.uint8).reshape(-1, 3, 96, 96).transpose(0, 1, 3, 2)  # column-major
+        return torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels), (where/files[2][0]).read_text().splitlines()
+    data, targets = [], []
+    for f, _ in files[:-1]:
+        with open(where/f, 'rb') as fh: entry = pickle.load(fh, encoding='latin1')
+        data.append(entry['data']); targets.extend(entry['labels'] if 'labels' in entry else entry['fine_labels'])
+    with open(where/files[-1][0], 'rb') as fh: classes = pickle.load(fh, encoding='latin1')[cls.meta['key']]
+    images = torch.from_numpy(np.vstack(data).reshape(-1, 3, 32, 32))   # the rows are CHW already: NCHW
+    return images, torch.as_tensor(targets, dtype=torch.int64), list(classes)
+
+def _torchvision_split(name, split, root, download):
+    "One split of CIFAR-10/100 or STL-10: only its own files are checked (MD5) and read; `download` hands over to torchvision."
+    root = Path(root)
+    if download:   # torchvision's download checks every file of both splits and fetches the archive when one is bad
+        folder = _tv_class(name).base_folder
+        try: _tv_class(name)(str(root), **({'split': split} if name == 'stl10' else {'train': split == 'train'}), download=True)
+        except RuntimeError: pass                          # still bad after the download: our check below names the file
+        except OSError as e:                               # download attempted without a network
+            raise MlpscaleError(f"dataset {name!r} is not in {root/folder} and downloading it failed ({e}); "
+                                f"copy {folder}/ into the data root or set --data-root / ${DATA_ENV}.") from None
+    return _read_split(name, split, _check_files(name, split, root))
 
 # %% ../nbs/02_data.ipynb #2013eb62
 def _load_resized(path: Path, resolution: int) -> np.ndarray:
@@ -90,45 +135,61 @@ def _load_resized(path: Path, resolution: int) -> np.ndarray:
         w, h = im.size; l, t = (w - resolution) // 2, (h - resolution) // 2
         return np.asarray(im.crop((l, t, l + resolution, t + resolution)), dtype=np.uint8)
 
-def resize_images(paths: list, resolution: int, desc: str = 'resizing') -> tuple[np.ndarray, list]:
-    "Decode and resize `paths` to `resolution` (threads; PIL releases the GIL). Returns the images and the indices that failed."
+def _load_ffcv(path: Path, resolution: int) -> np.ndarray:
+    "The official preprocessing of one file: PIL decode to RGB (torchvision's ImageFolder), what FFCV stores, its centre-crop decoder."
+    from PIL import Image
+    with Image.open(path) as im: a = np.array(im.convert('RGB'), dtype=np.uint8)
+    x = ffcv_center_crop(ffcv_smart_resize(torch.from_numpy(a).permute(2, 0, 1)[None], resolution), resolution)
+    return x[0].permute(1, 2, 0).numpy()
+
+def resize_images(paths: list, resolution: int, desc: str = 'resizing', interp: str = 'bilinear') -> tuple[np.ndarray, list]:
+    """Decode and resize `paths` to `resolution` (threads; PIL releases the GIL). Returns the images and the indices that failed.
+    `interp='bilinear'`: shorter side to `resolution` (PIL bicubic), centre crop; `'area'`: the official FFCV preprocessing."""
     out = np.zeros((len(paths), resolution, resolution, 3), np.uint8); bad = []
+    load = _load_ffcv if interp == 'area' else _load_resized
     def one(i):
-        try: out[i] = _load_resized(paths[i], resolution)
+        try: out[i] = load(paths[i], resolution)
         except Exception: bad.append(i)
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as ex:
         list(tqdm(ex.map(one, range(len(paths))), total=len(paths), desc=desc, leave=False))
     return out, sorted(bad)
 
-def _folder_items(name, folder: Path, split: str):
-    "(paths, labels, classes) of an ImageFolder tree; TinyImageNet's val split is read from its annotations file."
-    train = folder/'train'
+def _folder_layout(name, folder: Path, split: str) -> tuple[Path, list]:
+    "Check an ImageFolder tree's layout without reading images: the folder of `split` and the class names (from train/)."
+    folder = Path(folder); train = folder/'train'
     if not train.is_dir(): raise _missing(name, folder, "Expected an ImageFolder tree with train/<class>/... (and val/ or test/).")
     classes = sorted(p.name for p in train.iterdir() if p.is_dir())
+    if not classes: raise _missing(name, folder, f"{train} holds no class folders; expected train/<class>/<image>.")
+    if split == 'train': return train, classes
+    sub = next((folder/s for s in ('val', 'test') if (folder/s).is_dir()), None)
+    if sub is None: raise _missing(name, folder, "No val/ or test/ folder beside train/.")
+    return sub, classes
+
+def _folder_items(name, folder: Path, split: str):
+    "(paths, labels, classes) of an ImageFolder tree; TinyImageNet's val split is read from its annotations file."
+    sub, classes = _folder_layout(name, folder, split)
     exts = {'.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff'}
-    if split == 'train': sub = train
-    else:
-        sub = next((folder/s for s in ('val', 'test') if (folder/s).is_dir()), None)
-        if sub is None: raise _missing(name, folder, "No val/ or test/ folder beside train/.")
-        ann = sub/'val_annotations.txt'
-        if ann.exists():   # TinyImageNet layout: val/images/*.JPEG + annotations
-            rows = [l.split('\t')[:2] for l in ann.read_text().splitlines() if l.strip()]
-            return [sub/'images'/f for f, _ in rows], [classes.index(c) for _, c in rows], classes
+    ann = sub/'val_annotations.txt'
+    if split != 'train' and ann.exists():   # TinyImageNet layout: val/images/*.JPEG + annotations
+        rows = [l.split('\t')[:2] for l in ann.read_text().splitlines() if l.strip()]
+        return [sub/'images'/f for f, _ in rows], [classes.index(c) for _, c in rows], classes
     paths, labels = [], []
     for ci, c in enumerate(classes):
         for p in sorted((sub/c).rglob('*')):
             if p.suffix.lower() in exts: paths.append(p); labels.append(ci)
     return paths, labels, classes
 
-def _imagefolder_split(name, folder, split, resolution):
+def _imagefolder_split(name, folder, split, resolution, interp='bilinear'):
     folder = Path(folder)
-    key = hashlib.sha1(f'{folder.resolve()}|{split}|{resolution}'.encode()).hexdigest()[:12]
-    cache = Path(os.environ.get('MLPSCALE_CACHE', '~/.cache/mlpscale')).expanduser()/f'{name}-{split}-{resolution}-{key}.npz'
+    _folder_layout(name, folder, split)   # the same check as check_dataset, also when the cache holds the split
+    tag = '' if interp == 'bilinear' else f'-{interp}'   # the cache key holds the preprocessing (bilinear keeps its old keys)
+    key = hashlib.sha1(f'{folder.resolve()}|{split}|{resolution}{tag}'.encode()).hexdigest()[:12]
+    cache = Path(os.environ.get('MLPSCALE_CACHE', '~/.cache/mlpscale')).expanduser()/f'{name}-{split}-{resolution}{tag}-{key}.npz'
     if cache.exists():
         z = np.load(cache, allow_pickle=False)
         return torch.from_numpy(z['images']).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(z['labels']), list(z['classes'])
     paths, labels, classes = _folder_items(name, folder, split)
-    images, bad = resize_images(paths, resolution, desc=f'{name} {split} -> {resolution}px')
+    images, bad = resize_images(paths, resolution, desc=f'{name} {split} -> {resolution}px', interp=interp)
     if bad:
         print(f"skipped {len(bad)} unreadable files, e.g. {paths[bad[0]]}")
         keep = np.setdiff1d(np.arange(len(paths)), bad); images = images[keep]; labels = list(np.asarray(labels)[keep])
@@ -138,14 +199,20 @@ def _imagefolder_split(name, folder, split, resolution):
     return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.as_tensor(labels, dtype=torch.int64), classes
 
 # %% ../nbs/02_data.ipynb #6ffeef28
+def _folder_of(name, root: Path, data_path=None) -> Path:
+    "The folder of an image-folder dataset: `data_path`, else `<root>/<name>` (TinyImageNet: `<root>/tiny-imagenet-200`)."
+    return Path(data_path) if data_path else Path(root)/{'tinyimagenet': 'tiny-imagenet-200'}.get(name, name)
+
 def load_dataset(name: str, split: str = 'train', root: str | Path | None = None, resolution: int | None = None,
                  download: bool = False, data_path: str | Path | None = None, limit: int | None = None,
-                 synthetic_size: int = 2048, num_classes: int = 10, seed: int = 0) -> ImageData:
+                 synthetic_size: int = 2048, num_classes: int = 10, seed: int = 0, interp: str = 'bilinear') -> ImageData:
     """Load a whole split as uint8 NCHW. `root`: the data root (else `$MLPSCALE_DATA`); `data_path`: the folder of an
     ImageFolder/TinyImageNet tree (default `<root>/<name>`); `resolution`: resize once (image folders, STL-10);
-    `limit`: a random subset of that many examples."""
+    `limit`: a random subset of that many examples; `interp='area'`: resize image folders and STL-10 as the official code
+    stores and decodes them (FFCV, OpenCV INTER_AREA); CIFAR stays at 32 px, as in the official .beton files."""
     check_choice('dataset', name, DATASETS)
     check_choice('split', split, ('train', 'test'))
+    check_choice('interp', interp, INTERPS)
     root = data_root(root)
     if name == 'synthetic':
         data = synthetic_data(synthetic_size if split == 'train' else max(synthetic_size // 4, num_classes), num_classes,
@@ -153,9 +220,10 @@ def load_dataset(name: str, split: str = 'train', root: str | Path | None = None
     else:
         if name in ('cifar10', 'cifar100', 'stl10'): images, labels, classes = _torchvision_split(name, split, root, download)
         else:
-            folder = Path(data_path) if data_path else root/{'tinyimagenet': 'tiny-imagenet-200'}.get(name, name)
-            images, labels, classes = _imagefolder_split(name, folder, split, resolution or 64)
-        if name == 'stl10' and (resolution or 64) != images.shape[-1]:   # resized once, like the image folders
+            images, labels, classes = _imagefolder_split(name, _folder_of(name, root, data_path), split, resolution or 64, interp)
+        if name == 'stl10' and interp == 'area':                            # what FFCV stores at max_resolution, centre-crop decoded
+            images = ffcv_center_crop(ffcv_smart_resize(images, resolution or 64), resolution or 64)
+        elif name == 'stl10' and (resolution or 64) != images.shape[-1]:     # resized once, like the image folders
             images = resize_uint8(images, resolution or 64)
         data = ImageData(images, labels, classes, name, *norm_stats(name if name in ('cifar10', 'cifar100', 'stl10', 'tinyimagenet') else 'imagefolder'))
     return data.subset(limit, seed)
@@ -165,6 +233,20 @@ def resize_uint8(images: torch.Tensor, resolution: int, batch: int = 2048) -> to
     out = [F.interpolate(images[i:i+batch].float(), size=(resolution, resolution), mode='bilinear', antialias=True, align_corners=False)
            .round().clamp(0, 255).to(torch.uint8) for i in range(0, len(images), batch)]
     return torch.cat(out)
+
+# %% ../nbs/02_data.ipynb #1698b07f
+def check_dataset(name: str, split: str = 'train', root: str | Path | None = None, download: bool = False,
+                  data_path: str | Path | None = None) -> None:
+    """Raise the `MlpscaleError` that `load_dataset(name, split, root, download=download, data_path=data_path)` would raise
+    for missing or corrupt data, without reading images: the MD5 of the split's files (CIFAR, STL-10), the tree's layout
+    (image folders). Returns None when the data is there."""
+    check_choice('dataset', name, DATASETS)
+    check_choice('split', split, ('train', 'test'))
+    if name == 'synthetic': return
+    root = data_root(root)
+    if name in _TV_DATASETS:
+        if not download: _check_files(name, split, root)
+    else: _folder_layout(name, _folder_of(name, root, data_path), split)
 
 # %% ../nbs/02_data.ipynb #cc0d4c74
 def interp_matrix(start: torch.Tensor, size: torch.Tensor, out: int, n: int, flip: torch.Tensor | None = None) -> torch.Tensor:
@@ -190,12 +272,15 @@ def random_boxes(n: int, h: int, w: int, scale=(0.08, 1.0), ratio=(3/4, 4/3), ge
 
 # %% ../nbs/02_data.ipynb #4b33d6e4
 def augment_batch(x: torch.Tensor, out_res: int, mean, std, generator=None, scale=(0.08, 1.0), ratio=(3/4, 4/3),
-                  crop: bool = True, flip: bool = True, params=None, dtype=torch.float32) -> torch.Tensor:
+                  crop: bool = True, flip: bool = True, params=None, dtype=torch.float32, interp: str = 'bilinear') -> torch.Tensor:
     """Random resized crop + horizontal flip + resize to `out_res` + normalise a uint8 NCHW batch, as two batched matmuls.
-    `params` (y0, x0, bh, bw, flip) overrides the random draw (used to give every DDP rank its slice of one global draw)."""
+    `params` (y0, x0, bh, bw, flip) overrides the random draw (used to give every DDP rank its slice of one global draw).
+    `interp='area'`: the official pipeline (FFCV's integer crop boxes, OpenCV's INTER_AREA exactly, uint8, torchvision's Normalize)."""
     B, C, H, W = x.shape; dev = x.device
-    if params is None: params = draw_aug_params(B, H, W, generator, dev, scale, ratio, crop, flip)
+    if params is None: params = draw_aug_params(B, H, W, generator, dev, scale, ratio, crop, flip, interp)
     y0, x0, bh, bw, flips = params
+    if interp == 'area': return _normalize_tv(resize_crops(x, (y0, x0, bh, bw), out_res, flips), mean, std, dtype)
+    check_choice('interp', interp, INTERPS)
     if H == W:   # rows and columns in one call; a flip reverses the columns' output order
         R = interp_matrix(torch.cat([y0, x0]), torch.cat([bh, bw]), out_res, H, torch.cat([torch.zeros_like(flips), flips]))
         Ry, Rx = R[:B], R[B:]
@@ -208,16 +293,25 @@ def augment_batch(x: torch.Tensor, out_res: int, mean, std, generator=None, scal
     out = torch.baddbmm(bias.repeat(B)[:, None, None], RyC, t.reshape(B * C, H, out_res))
     return out.view(B, C, out_res, out_res)
 
-def draw_aug_params(n, h, w, generator=None, device='cpu', scale=(0.08, 1.0), ratio=(3/4, 4/3), crop=True, flip=True):
-    "The random part of `augment_batch` for `n` images: crop boxes and flip flags."
-    if crop: y0, x0, bh, bw = random_boxes(n, h, w, scale, ratio, generator, device)
+def draw_aug_params(n, h, w, generator=None, device='cpu', scale=(0.08, 1.0), ratio=(3/4, 4/3), crop=True, flip=True,
+                    interp: str = 'bilinear'):
+    """The random part of `augment_batch` for `n` images: crop boxes and flip flags. `interp='area'` draws FFCV's integer
+    boxes (`ffcv_random_boxes`; without `crop`, the centre square FFCV's evaluation decoder takes)."""
+    check_choice('interp', interp, INTERPS)
+    if interp == 'area':
+        if crop: y0, x0, bh, bw = ffcv_random_boxes(n, h, w, scale, ratio, generator, device)
+        else: y0, x0, bh, bw = (torch.full((n,), v, dtype=torch.long, device=device) for v in ffcv_center_box(h, w))
+    elif crop: y0, x0, bh, bw = random_boxes(n, h, w, scale, ratio, generator, device)
     else:
         y0 = x0 = torch.zeros(n, device=device); bh = torch.full((n,), float(h), device=device); bw = torch.full((n,), float(w), device=device)
     flips = (torch.rand(n, generator=generator, device=device) < 0.5) if flip else torch.zeros(n, dtype=torch.bool, device=device)
     return y0, x0, bh, bw, flips
 
-def normalize_batch(x: torch.Tensor, out_res: int, mean, std, dtype=torch.float32) -> torch.Tensor:
-    "The evaluation transform: resize to `out_res` if needed (bilinear, antialiased) and normalise."
+def normalize_batch(x: torch.Tensor, out_res: int, mean, std, dtype=torch.float32, interp: str = 'bilinear') -> torch.Tensor:
+    """The evaluation transform: resize to `out_res` if needed (bilinear, antialiased) and normalise. `interp='area'`: the
+    official one, FFCV's centre-crop decoder (centre square, INTER_AREA, uint8) and torchvision's Normalize, bit for bit."""
+    if interp == 'area': return _normalize_tv(ffcv_center_crop(x, out_res), mean, std, dtype)
+    check_choice('interp', interp, INTERPS)
     dev = x.device
     xf = x.to(dtype)
     if x.shape[-1] != out_res or x.shape[-2] != out_res:
@@ -260,16 +354,173 @@ def mix_batch(x, y, num_classes: int, mixup_alpha: float = 0.0, cutmix_alpha: fl
     else: use_cut = cutmix_alpha > 0
     return cutmix(x, y, num_classes, cutmix_alpha, generator) if use_cut else mixup(x, y, num_classes, mixup_alpha, generator)
 
+# %% ../nbs/02_data.ipynb #4fa13f57
+def _linear_taps(S: int, d: int) -> np.ndarray:
+    """cv::resize(INTER_AREA)'s upsampling branch for source sizes s = 0..S (row 0 unused) to `d`: per output, two taps and
+    their 11-bit weights, (4, S+1, d) = (tap0, tap1, weight0, weight1), in OpenCV's double/float steps."""
+    s = np.arange(1, S + 1, dtype=np.float64)[:, None]; dx = np.arange(d, dtype=np.float64)[None]
+    inv = d / s; scale = 1.0 / inv                                      # inv_scale = dsize/ssize; scale = 1/inv_scale
+    sx = np.floor(dx * scale)
+    f = ((dx + 1) - (sx + 1) * inv).astype(np.float32)                  # (float)((dx+1) - (sx+1)*inv_scale)
+    f = np.where(f <= 0, np.float32(0), f - np.floor(f)).astype(np.float32)
+    last = sx >= s - 1                                                  # the right border: one tap
+    f = np.where(last, np.float32(0), f); sx = np.minimum(sx, s - 1)
+    w0 = np.rint((np.float32(1) - f) * np.float32(2048))               # saturate_cast<short>(cbuf[k] * INTER_RESIZE_COEF_SCALE)
+    w1 = np.rint(f * np.float32(2048))
+    out = np.stack([sx, np.minimum(sx + 1, s - 1), w0, w1]).astype(np.int64)
+    return np.concatenate([np.zeros((4, 1, d), np.int64), out], 1)
+
+@lru_cache(maxsize=4096)
+def _area_taps(s: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    "OpenCV's `computeResizeAreaTab` (downsampling, s >= d): per output its source taps in order and float32 weights, (d, T)."
+    scale = 1.0 / (d / s); taps = []
+    for dx in range(d):
+        fsx1 = dx * scale; fsx2 = fsx1 + scale; cw = min(scale, s - fsx1)
+        sx2 = min(math.floor(fsx2), s - 1); sx1 = min(math.ceil(fsx1), sx2); t = []
+        if sx1 - fsx1 > 1e-3: t.append((sx1 - 1, (sx1 - fsx1) / cw))
+        t += [(sx, 1.0 / cw) for sx in range(sx1, sx2)]
+        if fsx2 - sx2 > 1e-3: t.append((sx2, min(min(fsx2 - sx2, 1.), cw) / cw))
+        taps.append(t)
+    T = max(len(t) for t in taps)   # padded with weight 0 (adds exactly nothing)
+    idx = np.array([[i for i, _ in t] + [t[-1][0]] * (T - len(t)) for t in taps], np.int64)
+    return idx, np.array([[a for _, a in t] + [0.0] * (T - len(t)) for t in taps], np.float64).astype(np.float32)
+
+def _int_factor(s: int, d: int) -> int:
+    "OpenCV's `is_area_fast` test on one axis: the integer factor s/d, else 0."
+    scale = 1.0 / (d / s); i = int(np.rint(scale))
+    return i if s >= d and abs(scale - i) < np.finfo(np.float64).eps else 0
+
+@lru_cache(maxsize=64)
+def _linear_table(S: int, d: int, device: str) -> torch.Tensor: return torch.from_numpy(_linear_taps(S, d)).to(device)
+
+def _area_table(sizes: torch.Tensor, d: int, device):
+    "Stacked `_area_taps` of the distinct `sizes` (CPU int tensor): taps (n, d, T), weights (n, d, T), factors (n,), each size's row."
+    u, row = torch.unique(sizes, return_inverse=True); tabs = [_area_taps(int(s), d) for s in u]
+    T = max(i.shape[1] for i, _ in tabs)
+    idx = np.stack([np.pad(i, ((0, 0), (0, T - i.shape[1])), mode='edge') for i, _ in tabs])
+    w = np.stack([np.pad(a, ((0, 0), (0, T - a.shape[1]))) for _, a in tabs])
+    k = [_int_factor(int(s), d) for s in u]
+    t = lambda a: torch.as_tensor(a).to(device)
+    return t(idx), t(w), t(k), row.to(device)
+
+def _cols(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:   # x (B, R, W), idx (B, d) -> (B, R, d)
+    return x.gather(2, idx[:, None, :].expand(-1, x.shape[1], -1))
+
+def _rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:   # x (B, C, H, w), idx (B, d) -> (B, C, d, w)
+    return x.gather(2, idx[:, None, :, None].expand(-1, x.shape[1], -1, x.shape[3]))
+
+def _resize_branch(x, branch, y0, x0, bh, bw, oh, ow, flip=None):
+    """Boxes of a uint8 batch that all take one branch of cv::resize(INTER_AREA): 'linear' (upsampling), 'fast' (integer
+    factors), 'area'; mirrored where `flip`."""
+    B, C, H, W = x.shape; dev = x.device
+    if branch == 'linear':   # fixed point: 11-bit weights, int32 rows, then VResizeLinear's ((b0*(S0>>4))>>16) + ((b1*(S1>>4))>>16) + 2) >> 2
+        ty, tx = _linear_table(H, oh, str(dev))[:, bh], _linear_table(W, ow, str(dev))[:, bw]   # (4, B, d)
+        Rx = torch.zeros(B, ow, W, device=dev)    # integer weights <= 2048: products and sums exact in float32 (< 2**24), and in TF32
+        for k in (0, 1): Rx.scatter_add_(2, (x0[:, None] + tx[k])[..., None], tx[2 + k][..., None].float())
+        if flip is not None: Rx = torch.where(flip[:, None, None], Rx.flip(1), Rx)   # a mirror reverses the output columns
+        with torch.autocast(dev.type, enabled=False) if dev.type in ('cpu', 'cuda') else contextlib.nullcontext():
+            S = torch.bmm(x.float().reshape(B, C * H, W), Rx.transpose(1, 2))
+        U = S.view(B, C, H, ow).to(torch.int32).bitwise_right_shift_(4)
+        r0 = _rows(U, y0[:, None] + ty[0]).mul_(ty[2][:, None, :, None].int()).bitwise_right_shift_(16)
+        r1 = _rows(U, y0[:, None] + ty[1]).mul_(ty[3][:, None, :, None].int()).bitwise_right_shift_(16)
+        return r0.add_(r1).add_(2).bitwise_right_shift_(2).clamp_(0, 255).to(torch.uint8)
+    iy, wy, ky, ry = _area_table(bh.cpu(), oh, dev); ix, wx, kx, rx = _area_table(bw.cpu(), ow, dev)
+    cy, wy, ky = y0[:, None, None] + iy[ry], wy[ry], ky[ry]; cx, wx, kx = x0[:, None, None] + ix[rx], wx[rx], kx[rx]
+    if branch == 'fast':     # resizeAreaFast: integer block sums; (s+2)>>2 for 2x2, else saturate_cast(s * (1.f/area))
+        xi = x.to(torch.int32).reshape(B, C * H, W)
+        hs = sum(_cols(xi, cx[:, :, t]) * (wx[:, None, :, t] > 0) for t in range(cx.shape[-1])).view(B, C, H, ow)
+        s = sum(_rows(hs, cy[:, :, t]) * (wy[:, None, :, t, None] > 0) for t in range(cy.shape[-1]))
+        inv = (torch.ones(B, device=dev) / (kx * ky).float())[:, None, None, None]
+        two = ((kx == 2) & (ky == 2))[:, None, None, None]
+        out = torch.where(two, (s + 2) >> 2, (s.float() * inv).round().int()).clamp(0, 255).to(torch.uint8)
+        return out if flip is None else torch.where(flip[:, None, None, None], out.flip(-1), out)
+    xf = x.float().reshape(B, C * H, W)   # ResizeArea_Invoker: float32 sums, taps in OpenCV's order, round half to even
+    buf = torch.zeros(B, C * H, ow, device=dev)
+    for t in range(cx.shape[-1]): buf = buf + _cols(xf, cx[:, :, t]) * wx[:, None, :, t]
+    buf = buf.view(B, C, H, ow); acc = torch.zeros(B, C, oh, ow, device=dev)
+    for t in range(cy.shape[-1]): acc = acc + wy[:, None, :, t, None] * _rows(buf, cy[:, :, t])
+    out = acc.round().clamp(0, 255).to(torch.uint8)
+    return out if flip is None else torch.where(flip[:, None, None, None], out.flip(-1), out)
+
+def resize_crops(x: torch.Tensor, boxes, size, flip=None) -> torch.Tensor:
+    """Crop the box `(y0, x0, h, w)` (ints or int tensors (B,)) of every uint8 image of `x` (B, C, H, W) and resize it to
+    `size` (int or (h, w)) exactly as `cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)` does; then mirror where `flip`."""
+    B, C, H, W = x.shape; oh, ow = (size, size) if isinstance(size, int) else size
+    y0, x0, bh, bw = (torch.as_tensor(b, device=x.device).long().expand(B) for b in boxes)
+    if flip is not None: flip = torch.as_tensor(flip, device=x.device).bool().expand(B)
+    if H <= oh and W <= ow: return _resize_branch(x, 'linear', y0, x0, bh, bw, oh, ow, flip)   # every box is upsampled: no sync
+    ch, cw = bh.cpu(), bw.cpu()    # else, per image, the branch cv::resize takes (a same-size box is a copy, as the linear branch)
+    down = (ch >= oh) & (cw >= ow) & ~((ch == oh) & (cw == ow))
+    fast = down & torch.tensor([_int_factor(int(a), oh) > 0 and _int_factor(int(b), ow) > 0 for a, b in zip(ch, cw)], dtype=torch.bool)
+    out = torch.empty(B, C, oh, ow, dtype=torch.uint8, device=x.device)
+    for branch, sel in (('linear', ~down), ('fast', fast), ('area', down & ~fast)):
+        i = sel.nonzero()[:, 0].to(x.device)
+        if len(i): out[i] = _resize_branch(x[i], branch, y0[i], x0[i], bh[i], bw[i], oh, ow, None if flip is None else flip[i])
+    return out
+
+def resize_area(images: torch.Tensor, size) -> torch.Tensor:
+    "uint8 NCHW `images` resized to `size` (int or (h, w)) exactly as OpenCV's `cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)`."
+    if tuple(images.shape[-2:]) == ((size, size) if isinstance(size, int) else tuple(size)): return images.clone()
+    return resize_crops(images, (0, 0, images.shape[-2], images.shape[-1]), size)
+
+# %% ../nbs/02_data.ipynb #d69b3753
+def ffcv_center_box(h: int, w: int, ratio: float = 1.0) -> tuple[int, int, int, int]:
+    "FFCV's `get_center_crop`: the centred square of side `int(ratio * min(h, w))`, as (y0, x0, h, w)."
+    c = int(ratio * min(h, w))
+    return (h - c) // 2, (w - c) // 2, c, c
+
+def ffcv_center_crop(images: torch.Tensor, size: int, ratio: float = 1.0) -> torch.Tensor:
+    "FFCV's `CenterCropRGBImageDecoder((size, size), ratio)` on uint8 NCHW images: the centre square, INTER_AREA to `size`."
+    box = ffcv_center_box(*images.shape[-2:], ratio)
+    if box[2:] == (size, size) == tuple(images.shape[-2:]): return images
+    return resize_crops(images, box, size)
+
+def ffcv_random_boxes(n: int, h: int, w: int, scale=(0.08, 1.0), ratio=(3/4, 4/3), generator=None, device='cpu'):
+    """FFCV's `get_random_crop` for `n` images of size h x w, batched: up to ten tries of an area fraction from `scale` and
+    a log-uniform aspect ratio from `ratio`, sides rounded to integers; the first try that fits wins, at an integer offset
+    drawn uniformly; after ten misses, the whole image clipped to `ratio` and centred. Returns int64 (y0, x0, bh, bw)."""
+    kw = dict(generator=generator, device=device, dtype=torch.float64)
+    target = h * w * (scale[0] + (scale[1] - scale[0]) * torch.rand(n, 10, **kw))
+    lo, hi = math.log(ratio[0]), math.log(ratio[1])
+    aspect = torch.exp(lo + (hi - lo) * torch.rand(n, 10, **kw))
+    bw, bh = (target * aspect).sqrt().round(), (target / aspect).sqrt().round()
+    ok = (bw > 0) & (bw <= w) & (bh > 0) & (bh <= h)
+    first = ok.to(torch.uint8).argmax(1, keepdim=True)                # the first try that fits
+    bw, bh, hit = bw.gather(1, first)[:, 0], bh.gather(1, first)[:, 0], ok.any(1)
+    u = torch.rand(n, 2, **kw)                                         # int(np.random.uniform(0, h - bh + 1))
+    y0 = torch.minimum((u[:, 0] * (h - bh + 1)).floor(), h - bh); x0 = torch.minimum((u[:, 1] * (w - bw + 1)).floor(), w - bw)
+    if w / h < min(ratio): fw, fh = w, round(w / min(ratio))          # FFCV's fallback after ten misses
+    elif w / h > max(ratio): fw, fh = round(h * max(ratio)), h
+    else: fw, fh = w, h
+    pick = lambda a, b: torch.where(hit, a, torch.full_like(a, b)).long()
+    return pick(y0, (h - fh) // 2), pick(x0, (w - fw) // 2), pick(bh, fh), pick(bw, fw)
+
+def ffcv_smart_resize(images: torch.Tensor, max_resolution: int) -> torch.Tensor:
+    """What FFCV's `RGBImageField(write_mode='smart', max_resolution=R)` stores for uint8 NCHW images of one size: where the
+    longer side exceeds R, both sides times R/longer, truncated to integers, INTER_AREA; else the images unchanged (raw pixels)."""
+    H, W = images.shape[-2:]; r = max_resolution / max(H, W)
+    return images if r >= 1 else resize_area(images, (int(r * H), int(r * W)))
+
+def _normalize_tv(x: torch.Tensor, mean, std, dtype=torch.float32) -> torch.Tensor:
+    "torchvision's `Normalize(mean*255, std*255)` (numpy float64 constants, cast to `dtype`) on uint8 `x` converted to `dtype`, bit for bit."
+    m = torch.as_tensor(np.asarray(mean, np.float64) * 255, dtype=dtype, device=x.device).view(1, -1, 1, 1)
+    s = torch.as_tensor(np.asarray(std, np.float64) * 255, dtype=dtype, device=x.device).view(1, -1, 1, 1)
+    return (x.to(dtype) - m) / s
+
 # %% ../nbs/02_data.ipynb #511327e8
 def _seed(*xs) -> int:
     return int.from_bytes(hashlib.sha256(repr(xs).encode()).digest()[:7], 'little')
 
 class DeviceLoader:
-    "Batches of a whole `ImageData` split held on `device`, augmented there with batched tensor ops."
+    """Batches of a whole `ImageData` split held on `device`, augmented there with batched tensor ops. `train`: shuffled
+    order, `drop_last`; `augment` (default `train`): random crops and flips, drawn from `(seed, epoch, step)`;
+    `interp='area'`: the official FFCV/OpenCV preprocessing (`augment_batch`, `normalize_batch`)."""
     def __init__(self, data: ImageData, batch_size: int, train: bool = True, resolution: int | None = None,
                  device='auto', seed: int = 0, crop: bool = True, scale=(0.08, 1.0), ratio=(3/4, 4/3),
                  flip: bool = True, mixup_alpha: float = 0.0, drop_last: bool | None = None,
-                 rank: int = 0, world_size: int = 1, dtype=torch.float32, cutmix_alpha: float = 0.0):
+                 rank: int = 0, world_size: int = 1, dtype=torch.float32, cutmix_alpha: float = 0.0,
+                 interp: str = 'bilinear', augment: bool | None = None):
+        check_choice('interp', interp, INTERPS)
         if batch_size < 1: raise MlpscaleError(f"batch_size={batch_size} must be >= 1")
         if batch_size % world_size: raise MlpscaleError(f"batch_size={batch_size} (global) must be divisible by world_size={world_size}")
         if not (0 < scale[0] <= scale[1] <= 1): raise MlpscaleError(f"crop scale={scale} must satisfy 0 < min <= max <= 1")
@@ -281,6 +532,7 @@ class DeviceLoader:
         self.crop, self.scale, self.ratio, self.flip, self.mixup_alpha = crop, tuple(scale), tuple(ratio), flip, mixup_alpha
         self.cutmix_alpha = cutmix_alpha
         self.drop_last = train if drop_last is None else drop_last
+        self.interp, self.augment = interp, train if augment is None else augment
         self.rank, self.world_size, self.dtype = rank, world_size, dtype
         self.epoch = 0
 
@@ -306,14 +558,14 @@ class DeviceLoader:
             sl = slice(self.rank * local, (self.rank + 1) * local) if self.world_size > 1 else slice(None)
             idx = gidx[sl]
             x = self.images.index_select(0, idx); y = self.labels.index_select(0, idx)
-            if not self.train:
-                yield normalize_batch(x, self.resolution, self.data.mean, self.data.std, self.dtype), y
+            if not self.augment:
+                yield normalize_batch(x, self.resolution, self.data.mean, self.data.std, self.dtype, self.interp), y
                 continue
             g = torch.Generator(device=self.device).manual_seed(_seed(self.seed, epoch, step))
             H, W = x.shape[-2:]
-            params = draw_aug_params(len(gidx), H, W, g, self.device, self.scale, self.ratio, self.crop, self.flip)
+            params = draw_aug_params(len(gidx), H, W, g, self.device, self.scale, self.ratio, self.crop, self.flip, self.interp)
             params = tuple(p[sl] for p in params)
-            x = augment_batch(x, self.resolution, self.data.mean, self.data.std, params=params, dtype=self.dtype)
+            x = augment_batch(x, self.resolution, self.data.mean, self.data.std, params=params, dtype=self.dtype, interp=self.interp)
             x, y = mix_batch(x, y, self.data.num_classes, self.mixup_alpha, self.cutmix_alpha, g)
             yield x, y
 

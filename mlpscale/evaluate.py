@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 # %% auto #0
 __all__ = ['MAX_VIEWS', 'topk_credit', 'accuracy', 'per_class_accuracy', 'tta_shift', 'tta_views', 'predict', 'evaluate',
-           'plot_per_class']
+           'evaluate_passes', 'plot_per_class']
 
 # %% ../nbs/03_evaluate.ipynb #a709b4dd
 import torch
@@ -114,10 +114,7 @@ def predict(model: nn.Module, batches: Iterable, n_views: int = 1, amp_dtype: to
     return torch.cat(probs), torch.cat(targets).long()
 
 # %% ../nbs/03_evaluate.ipynb #d27b11ec
-def evaluate(model: nn.Module, batches: Iterable, n_views: int = 1, class_names: Sequence[str] | None = None,
-             topk: Sequence[int] = (1, 5), amp_dtype: torch.dtype | str | None = None, progress: bool = False) -> dict:
-    "Accuracy (`top1`, `top5`), `loss`, `n`, `per_class` accuracy (NaN for absent classes) and `n_views` of `model` on `batches`."
-    probs, targets = predict(model, batches, n_views=n_views, amp_dtype=amp_dtype, progress=progress)
+def _scores(probs: torch.Tensor, targets: torch.Tensor, n_views: int, class_names, topk) -> dict:
     C = probs.shape[1]
     if class_names is not None and len(class_names) != C:
         raise MlpscaleError(f"class_names has {len(class_names)} names but the model predicts {C} classes")
@@ -126,6 +123,26 @@ def evaluate(model: nn.Module, batches: Iterable, n_views: int = 1, class_names:
     res.update(loss=nll.mean().item(), n=len(targets), per_class=per_class_accuracy(probs, targets).tolist(), n_views=n_views)
     if class_names is not None: res['class_names'] = list(class_names)
     return res
+
+def evaluate(model: nn.Module, batches: Iterable, n_views: int = 1, class_names: Sequence[str] | None = None,
+             topk: Sequence[int] = (1, 5), amp_dtype: torch.dtype | str | None = None, progress: bool = False) -> dict:
+    "Accuracy (`top1`, `top5`), `loss`, `n`, `per_class` accuracy (NaN for absent classes) and `n_views` of `model` on `batches`."
+    probs, targets = predict(model, batches, n_views=n_views, amp_dtype=amp_dtype, progress=progress)
+    return _scores(probs, targets, n_views, class_names, topk)
+
+def evaluate_passes(model: nn.Module, passes: Iterable[Iterable], n: int | None = None, class_names: Sequence[str] | None = None,
+                    topk: Sequence[int] = (1, 5), amp_dtype: torch.dtype | str | None = None, progress: bool = False) -> dict:
+    """Like `evaluate`, with the softmax probabilities averaged over several passes over the same examples in the same order:
+    each pass is an iterable of batches (e.g. a loader drawing random crop+flip views: the official test-time augmentation)."""
+    total, targets, k = None, None, 0
+    for batches in tqdm(passes, total=n, desc='views', disable=not progress, leave=False):
+        p, t = predict(model, batches, amp_dtype=amp_dtype)
+        if targets is not None and not torch.equal(t, targets):
+            raise MlpscaleError(f"pass {k} visits other examples or another order than pass 0; every pass must go over the same examples in the same order")
+        total, targets, k = (p if total is None else total + p), t, k + 1
+    if k == 0: raise MlpscaleError("passes yielded nothing: there is nothing to evaluate")
+    return _scores(total / k, targets, k, class_names, topk)
+
 
 # %% ../nbs/03_evaluate.ipynb #6cf63aaf
 def plot_per_class(result: dict, ax=None, sort: bool = False):

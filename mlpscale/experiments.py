@@ -1,4 +1,4 @@
-"""The papermill runner and the runs store: execute an experiment notebook with parameters into a run folder of its own, record what ran where and how it ended, and list the runs with their main metric.
+"""The papermill runner and the runs store: check an experiment's parameters before anything runs, execute the notebook into a run folder of its own, record what ran where and how it ended -- for notebook runs and command-line jobs alike -- and list the runs with what they measured.
 
 Docs: https://mlpscale.github.io/mlpscale/experiments.html.md"""
 
@@ -6,22 +6,24 @@ Docs: https://mlpscale.github.io/mlpscale/experiments.html.md"""
 
 # %% ../nbs/05_experiments.ipynb #8db0a0cf
 from __future__ import annotations
-import os, re, ast, sys, csv, json, time, socket, datetime, itertools, subprocess
+import os, re, ast, sys, csv, json, time, shlex, socket, typing, datetime, operator, itertools, subprocess, dataclasses
 from pathlib import Path
 from contextlib import contextmanager
 
 # %% auto #0
-__all__ = ['EXPERIMENTS_ENV', 'experiments_dir', 'list_experiments', 'experiment_path', 'Expr', 'experiment_params',
-           'parse_value', 'coerce_param', 'resolve_params', 'make_run_id', 'new_run_dir', 'run_info', 'run_experiment',
-           'main_metric', 'list_runs', 'runs_table', 'parse_grid', 'grid_points', 'sweep', 'varying_params',
-           'results_table', 'plot_runs', 'report']
+__all__ = ['EXPERIMENTS_ENV', 'MODEL_PARAMS', 'COUNT_PARAMS', 'COUNT_LIST_PARAMS', 'CHOICE_PARAMS', 'CHOICE_LIST_PARAMS',
+           'PATH_PARAMS', 'RUN_ID_SKIP', 'RUNS_COLUMNS', 'experiments_dir', 'list_experiments', 'experiment_path',
+           'Expr', 'jsonable', 'experiment_params', 'parse_value', 'coerce_param', 'resolve_params', 'check_params',
+           'papermill_flags', 'make_run_id', 'new_run_dir', 'run_info', 'start_run', 'end_run', 'run_command',
+           'run_experiment', 'main_metric', 'list_runs', 'runs_table', 'parse_grid', 'grid_points', 'sweep',
+           'varying_params', 'results_table', 'plot_runs', 'report']
 
 # %% ../nbs/05_experiments.ipynb #5d5a8a51
 import yaml
 import papermill as pm
 from tqdm.auto import tqdm
 import mlpscale
-from .core import MlpscaleError, write_json, read_json, params_hash, atomic_path, machine_name
+from .core import MlpscaleError, write_json, read_json, params_hash, atomic_path, machine_name, get_device, check_choice
 
 # %% ../nbs/05_experiments.ipynb #84f07678
 EXPERIMENTS_ENV = 'MLPSCALE_EXPERIMENTS'
@@ -51,17 +53,44 @@ def experiment_path(name: str | os.PathLike, dir: str | os.PathLike | None = Non
 
 # %% ../nbs/05_experiments.ipynb #c4a89852
 class Expr(str):
-    "A parameter default that is an expression, not a literal: kept as its source text."
+    "A parameter default that is an expression, not a literal or arithmetic on numbers: kept as its source text."
+
+def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+def _eval_default(node):
+    "The value of a literal, of + - * / on numbers, or of a list/tuple of those (as a list); ValueError for anything else."
+    if isinstance(node, (ast.Tuple, ast.List)): return [_eval_default(e) for e in node.elts]
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        a, b = _eval_default(node.left), _eval_default(node.right)
+        if not (_is_num(a) and _is_num(b)): raise ValueError('arithmetic on numbers only')
+        return _OPS[type(node.op)](a, b)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _eval_default(node.operand)
+        if not _is_num(v): raise ValueError('a sign on a number only')
+        return -v if isinstance(node.op, ast.USub) else v
+    return jsonable(ast.literal_eval(node))
+
+def jsonable(x):
+    "`x` as JSON holds it: tuples and sets as lists, paths as strings, dict keys as strings, 0-d arrays as numbers; anything else unknown as its `str`."
+    if x is None or isinstance(x, (str, bool, int, float)): return x
+    if isinstance(x, dict): return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, set, frozenset)): return [jsonable(v) for v in x]
+    if isinstance(x, os.PathLike): return os.fspath(x)
+    if dataclasses.is_dataclass(x) and not isinstance(x, type): return jsonable(dataclasses.asdict(x))
+    if getattr(x, 'ndim', None) == 0 and hasattr(x, 'item'): return x.item()
+    return str(x)
 
 def experiment_params(name_or_path: str | os.PathLike, dir: str | os.PathLike | None = None) -> dict:
-    "The parameters experiment `name_or_path` declares, with their defaults."
+    "The parameters experiment `name_or_path` declares, with their defaults (literals and arithmetic evaluated, tuples as lists)."
     path = experiment_path(name_or_path, dir)
     try: declared = pm.inspect_notebook(str(path))
     except ValueError as e: raise MlpscaleError(f"cannot read the parameters of {path}: {e}") from None
     out = {}
     for k, v in declared.items():
-        try: out[k] = ast.literal_eval(v['default'])
-        except (ValueError, SyntaxError): out[k] = Expr(v['default'])
+        try: out[k] = _eval_default(ast.parse(v['default'].strip(), mode='eval').body)
+        except (ValueError, TypeError, SyntaxError, ZeroDivisionError, RecursionError): out[k] = Expr(v['default'])
     return out
 
 # %% ../nbs/05_experiments.ipynb #42c21215
@@ -73,8 +102,6 @@ def parse_value(s: str):
         except ValueError: pass
     try: return yaml.safe_load(s)
     except yaml.YAMLError: return s
-
-def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 def coerce_param(key: str, value, default):
     "Convert `value` (possibly a CLI string) to the type of the notebook's `default` for parameter `key`."
@@ -102,16 +129,134 @@ def resolve_params(declared: dict, given: dict | None = None) -> dict:
                             f"accepted: {', '.join(declared) or 'none (no cell is tagged parameters)'}")
     return {k: coerce_param(k, given[k], d) if k in given else d for k, d in declared.items()}
 
+# %% ../nbs/05_experiments.ipynb #10ad1ef6
+MODEL_PARAMS = ('model', 'mlp', 'cnn', 'vit', 'patch_mlp', 'mixer')     # one registered model name each
+COUNT_PARAMS = ('epochs', 'batch_size', 'train_limit', 'test_limit', 'probe_limit', 'resolution', 'units', 'cka_images',
+                'robust_n', 'pgd_steps', 'vis_steps', 'prune_epochs', 'train_epochs', 'tta')   # integers >= 1
+COUNT_LIST_PARAMS = ('widths', 'depths', 'train_sizes', 'batch_sizes')  # non-empty lists of integers >= 1
+CHOICE_PARAMS = {'fit_on': ('all', 'frontier')}
+CHOICE_LIST_PARAMS = {'regimes': ('model', 'end2end')}
+PATH_PARAMS = ('data_root', 'data_path', 'checkpoint', 'runs_dir')
+
+def _is_count(v) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+def _check_field_type(name: str, v, hint):
+    args = typing.get_args(hint)
+    base = next((a for a in args if a is not type(None)), hint) if args else hint
+    if v is None:
+        if type(None) in args: return
+        raise MlpscaleError(f"{name}=None is not accepted: expected {base.__name__}")
+    ok = {bool: lambda: isinstance(v, bool), int: lambda: isinstance(v, int) and not isinstance(v, bool), float: lambda: _is_num(v),
+          str: lambda: isinstance(v, str), tuple: lambda: isinstance(v, (list, tuple)) and len(v) == 2 and all(map(_is_num, v))}.get(base, lambda: True)()
+    if not ok: raise MlpscaleError(f"{name}={v!r} is not accepted: expected {'two numbers, e.g. [0.35, 1.0]' if base is tuple else base.__name__}"
+                                   + (' (or None)' if type(None) in args else ''))
+
+def _check_train_fields(params: dict):
+    "The parameters that are `TrainConfig` fields: their types, then `TrainConfig.validate` (the rules of `mlpscale train`)."
+    from mlpscale.train import TrainConfig
+    hints = typing.get_type_hints(TrainConfig)
+    kw = {f.name: params[f.name] for f in dataclasses.fields(TrainConfig) if f.name in params and f.name != 'out_dir'}
+    for k, v in kw.items(): _check_field_type(k, v, hints[k])
+    if not kw: return
+    try: TrainConfig(**kw).validate()
+    except MlpscaleError: raise
+    except (TypeError, ValueError) as e: raise MlpscaleError(f"these parameters do not make a training job: {e}") from None
+
+def _published(v) -> bool:
+    "Is `v` the name of a published checkpoint (`mlpscale.pretrained`), which is found or downloaded by name?"
+    try: from mlpscale.pretrained import is_pretrained_name
+    except ImportError: return False
+    return is_pretrained_name(v)
+
+def _check_path(name: str, v):
+    if v is not None and not Path(str(v)).expanduser().exists() and not _published(v):
+        raise MlpscaleError(f"{name}={str(v)!r} does not exist: expected a run folder, a model.safetensors, an official weights file or a published checkpoint's name")
+
+def _check_data(params: dict, checked: set | None = None):
+    "Both splits of `params['dataset']` where they are read from (`check_dataset`: the error `load_dataset` would raise)."
+    ds = params.get('dataset')
+    if not isinstance(ds, str) or ds in ('synthetic', 'packed') or params.get('train_missing', True) is False: return
+    from mlpscale.data import check_dataset
+    key = (ds, params.get('data_root'), bool(params.get('download')), params.get('data_path'))
+    if checked is not None and key in checked: return
+    for split in ('train', 'test'):
+        check_dataset(ds, split, root=params.get('data_root'), download=bool(params.get('download', False)), data_path=params.get('data_path'))
+    if checked is not None: checked.add(key)
+
+def check_params(params: dict, declared: dict | None = None, data: bool = True, _checked: set | None = None) -> None:
+    "Refuse bad values in an experiment's resolved `params` (see above) with one-line `MlpscaleError`s; `data`: check the data too."
+    from mlpscale.models import model_entry
+    declared = declared or {}
+    for k in MODEL_PARAMS:
+        if params.get(k) is None: continue
+        try: model_entry(params[k])
+        except MlpscaleError as e: raise MlpscaleError(f"{k}: {e}") from None
+    _check_train_fields(params)
+    if 'models' in params:
+        ms = params['models']
+        if not isinstance(ms, list) or not ms or not all(isinstance(m, str) for m in ms):
+            raise MlpscaleError(f"models={ms!r} is not accepted: expected a non-empty list of model names, e.g. [B_2-Wi_64, resnet18_cifar]")
+        for m in ms:
+            try: model_entry(m)
+            except MlpscaleError as e: raise MlpscaleError(f"models: {e}") from None
+    for k in COUNT_PARAMS:
+        none_ok = declared.get(k) is None or k.endswith('_limit')      # a limit of None: all of it
+        if k in params and not (_is_count(params[k]) or params[k] is None and none_ok):
+            raise MlpscaleError(f"{k}={params[k]!r} is not accepted: expected an integer >= 1" + (' or None' if none_ok else ''))
+    for k in COUNT_LIST_PARAMS:
+        if k in params and not (isinstance(params[k], list) and params[k] and all(map(_is_count, params[k]))):
+            raise MlpscaleError(f"{k}={params[k]!r} is not accepted: expected a non-empty list of integers >= 1, e.g. [64, 128]")
+    for k, choices in CHOICE_PARAMS.items():
+        if k in params: check_choice(k, params[k], choices)
+    for k, choices in CHOICE_LIST_PARAMS.items():
+        if k in params and not (isinstance(params[k], list) and params[k] and all(v in choices for v in params[k])):
+            raise MlpscaleError(f"{k}={params[k]!r} is not accepted: expected a non-empty list of {', '.join(choices)}")
+    if 'robust_eps' in params and not (isinstance(params['robust_eps'], list) and params['robust_eps'] and all(_is_num(e) and e >= 0 for e in params['robust_eps'])):
+        raise MlpscaleError(f"robust_eps={params['robust_eps']!r} is not accepted: expected a non-empty list of numbers >= 0 (in 1/255)")
+    if 'min_time' in params and not (_is_num(params['min_time']) and params['min_time'] > 0):
+        raise MlpscaleError(f"min_time={params['min_time']!r} is not accepted: expected a number of seconds > 0")
+    if 'extra_accuracy' in params:
+        ea = params['extra_accuracy']
+        if not isinstance(ea, dict) or not all(isinstance(k, str) and _is_num(v) and 0 <= v <= 1 for k, v in ea.items()):
+            raise MlpscaleError(f"extra_accuracy={ea!r} is not accepted: expected {{model name: accuracy in [0, 1]}}")
+    if _is_count(params.get('batch_size')) and _is_count(params.get('train_limit')) and params['batch_size'] > params['train_limit']:
+        raise MlpscaleError(f"batch_size={params['batch_size']} is larger than train_limit={params['train_limit']}: not one step per epoch")
+    _check_path('checkpoint', params.get('checkpoint'))
+    if params.get('checkpoints') is not None:
+        ck, roles = params['checkpoints'], [k for k in MODEL_PARAMS if k in params]
+        if not isinstance(ck, dict) or not set(ck) <= set(roles):
+            raise MlpscaleError(f"checkpoints={ck!r} is not accepted: expected {{role: run folder}} with roles among {', '.join(roles) or 'none'}")
+        for k, v in ck.items(): _check_path(f'checkpoints[{k!r}]', v)
+    if isinstance(params.get('device'), str): get_device(params['device'])
+    if data: _check_data(params, _checked)
+
+# %% ../nbs/05_experiments.ipynb #75c2fb99
+_FLAG = re.compile(r'(?<![\w-])--(no-)?([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?![\w-])( [A-Z][A-Z_]*\b)?')
+
+def papermill_flags(message: str, declared) -> str:
+    "`message` with its command-line flags in the `-p` form of an experiment whose parameters are `declared`."
+    def sub(m):
+        no, flag, metavar = m.group(1), m.group(2), m.group(3) or ''
+        name = flag.replace('-', '_')
+        if not no and flag == 'data-root': return f"-p data_root{metavar or ' DIR'}"
+        if not no and flag == 'download': return '-p download True' + metavar
+        if name in declared: return f"-p {name} False{metavar}" if no else f"-p {name}{metavar}"
+        return m.group(0)
+    return _FLAG.sub(sub, message)
+
 # %% ../nbs/05_experiments.ipynb #0b2b5f78
+RUN_ID_SKIP = ('data_root', 'data_path', 'out_dir', 'runs_dir', 'progress', 'download')
+
 def _slug(v) -> str: return re.sub(r'[^A-Za-z0-9._+=-]+', '-', str(v))
 
-def make_run_id(params: dict, defaults: dict | None = None, max_value: int = 12, max_len: int = 64) -> str:
-    "A readable id from `params`: the `key=value` parts that differ from `defaults` (all if none given; in `defaults` order, else sorted), then `params_hash(params)`."
+def make_run_id(params: dict, defaults: dict | None = None, max_value: int = 12, max_len: int = 64, skip=RUN_ID_SKIP) -> str:
+    "A readable id from `params` but `skip`: the `key=value` parts that differ from `defaults` (all if none given; in `defaults` order, else sorted), then the hash of those params."
+    params = {k: v for k, v in params.items() if k not in skip}
     order = [k for k in defaults if k in params] + sorted(k for k in params if k not in defaults) if defaults else sorted(params)
-    shown = [k for k in order if defaults is None or k not in defaults or params[k] != defaults[k]]
+    shown = [k for k in order if defaults is None or k not in defaults or jsonable(params[k]) != jsonable(defaults[k])]
     parts = [f"{_slug(k)}={_slug(params[k])[:max_value]}" for k in shown]
     head = '_'.join(parts)[:max_len].rstrip('_=-') or 'defaults'
-    return f"{head}_{params_hash(params)}"
+    return f"{head}_{params_hash(jsonable(params))}"
 
 # %% ../nbs/05_experiments.ipynb #04ef88ec
 def new_run_dir(parent: str | os.PathLike, run_id: str) -> Path:
@@ -131,18 +276,50 @@ def _git_commit(where: Path) -> str | None:
     except (OSError, subprocess.SubprocessError): return None
     return (r.stdout.strip() or None) if r.returncode == 0 else None
 
-def run_info() -> dict:
-    "Where a run happens: host, pid, Python, torch and papermill versions, the device (CUDA name or `cpu`) and the machine (GPU name, or CPU model and cores)."
+def run_info(device: str = 'auto') -> dict:
+    "Where a job runs: host, pid, Python, torch, papermill and mlpscale versions, the `device` (CUDA name or `cpu`) and the machine (GPU name, or CPU model and cores)."
     import torch
+    try: dev = get_device(device)
+    except MlpscaleError: dev = get_device('auto')
     return {'host': socket.gethostname(), 'pid': os.getpid(), 'python': sys.version.split()[0],
             'torch': torch.__version__, 'papermill': pm.__version__, 'mlpscale': mlpscale.__version__,
-            'device': torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu', 'machine': machine_name()}
+            'device': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu', 'machine': machine_name(dev)}
+
+def start_run(run_dir: str | os.PathLike, experiment: str, params: dict, given: dict | None = None,
+              command: list | str | None = None, notebook: str | os.PathLike | None = None) -> dict:
+    "Open the record of a job in `run_dir` (made if need be): write `params.json` and `run.json` (status `running`); return the record, for `end_run`."
+    run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
+    params = jsonable(params)
+    try: previous = read_json(run_dir/'run.json')
+    except (OSError, ValueError): previous = None
+    write_json(run_dir/'params.json', params)
+    where = Path(notebook).resolve().parent if notebook else Path(mlpscale.__file__).resolve().parents[1]
+    info = {'id': run_dir.name, 'experiment': experiment, 'kind': 'papermill' if notebook else 'cli', 'command': jsonable(command),
+            'status': 'running', 'started': _now(), **run_info(params.get('device') or 'auto'), 'git': _git_commit(where),
+            'given': jsonable(given or {}), 'notebook': str(Path(notebook).resolve()) if notebook else None}
+    if previous: info['previous'] = previous.pop('previous', []) + [previous]
+    write_json(run_dir/'run.json', info)
+    return info
+
+def end_run(run_dir: str | os.PathLike, info: dict, status: str, error: str | BaseException | None = None, metrics: dict | None = None) -> dict:
+    "Close the record `info` (from `start_run`): `status` `finished` or `failed`, with `error`; write `metrics.json` only when `metrics` is given."
+    check_choice('status', status, ('finished', 'failed'))
+    run_dir = Path(run_dir)
+    if metrics is not None: write_json(run_dir/'metrics.json', jsonable(metrics))
+    ended = datetime.datetime.now().astimezone()
+    info.update(status=status, ended=ended.isoformat(timespec='milliseconds'), error=None if error is None else str(error),
+                duration_s=round((ended - datetime.datetime.fromisoformat(info['started'])).total_seconds(), 3))
+    write_json(run_dir/'run.json', info)
+    return info
 
 # %% ../nbs/05_experiments.ipynb #b6aaa823
-def _cell_error(e: pm.PapermillExecutionError) -> str:
-    line = next((l.strip() for l in (e.source or '').splitlines() if l.strip()), '')
-    line = line if len(line) <= 50 else line[:47] + '...'
-    return f"cell In [{e.exec_count}] `{line}`: {e.ename}: {e.evalue}"
+def _error_names(cls=MlpscaleError) -> set[str]:
+    return {cls.__name__}.union(*[_error_names(c) for c in cls.__subclasses__()])
+
+def _cell_error(e: pm.PapermillExecutionError, declared=()) -> str:
+    "One line: the exception's message (flags in the `-p` form), prefixed by its type unless it is one of the package's errors."
+    msg = ' '.join(l.strip() for l in papermill_flags(str(e.evalue or ''), declared).splitlines() if l.strip())
+    return msg if e.ename in _error_names() else f"{e.ename}: {msg}"
 
 # %% ../nbs/05_experiments.ipynb #d27297a4
 @contextmanager
@@ -156,46 +333,71 @@ def _kernel_pythonpath():
         else: os.environ['PYTHONPATH'] = old
 
 # %% ../nbs/05_experiments.ipynb #e655f8c5
+def _arg(v) -> str:
+    "A value as `mlpscale run` reads it back (`parse_value`): lists and dicts as JSON (which is YAML), the rest as Python writes them."
+    return json.dumps(jsonable(v)) if isinstance(v, (list, tuple, dict)) else str(v)
+
+def run_command(given: dict, experiment: str = 'train') -> str:
+    "The `mlpscale run` command line that executes `experiment` with the parameters `given` (a run's `run.json['given']`)."
+    parts = ['mlpscale', 'run', experiment]
+    for k, v in given.items():
+        if k != 'out_dir': parts += ['-p', k, _arg(v)]
+    return shlex.join(parts)
+
+def _absolute(v):
+    "A path as an absolute path; a published checkpoint's name (not a path here) as it is."
+    return v if _published(v) and not Path(v).exists() else str(Path(str(v)).expanduser().resolve())
+
+def _prepare(declared: dict, params: dict | None, _checked: set | None = None) -> tuple[dict, dict]:
+    "(full, given): `params` resolved against `declared`, paths made absolute, every value checked; raises before anything is made."
+    given = dict(params or {})
+    if 'out_dir' in given: raise MlpscaleError("parameter 'out_dir' is set by the runner (it is the run folder); do not pass it")
+    if given.get('recipe') not in (None, 'None') and 'recipe' in declared:   # a named preset: its values under the ones given
+        from mlpscale.train import RECIPES
+        check_choice('recipe', given['recipe'], RECIPES)
+        missing = sorted(k for k in RECIPES[given['recipe']] if k not in declared)
+        if missing: raise MlpscaleError(f"recipe {given['recipe']!r} sets {', '.join(missing)}, which this experiment does not take")
+        given = {**{k: list(v) if isinstance(v, tuple) else v for k, v in RECIPES[given['recipe']].items()}, **given}
+    full = resolve_params(declared, given)
+    full.pop('out_dir', None)
+    for k in PATH_PARAMS:
+        if k in given and isinstance(full.get(k), str): full[k] = _absolute(full[k])
+    if 'checkpoints' in given and isinstance(full.get('checkpoints'), dict):
+        full['checkpoints'] = {k: _absolute(v) if isinstance(v, str) else v for k, v in full['checkpoints'].items()}
+    check_params(full, declared, _checked=_checked)
+    return full, {k: full[k] for k in given}
+
 def run_experiment(name: str, params: dict | None = None, runs_dir: str | os.PathLike = 'runs', kernel: str = 'python3',
                    progress: bool = True, exp_dir: str | os.PathLike | None = None) -> Path:
-    "Execute experiment `name` with `params` into a new folder `runs_dir/name/<run-id>/`; return that folder."
+    "Check `params`, then execute experiment `name` with them into a new folder `runs_dir/name/<run-id>/`; return that folder."
     src = experiment_path(name, exp_dir).resolve()
     name = src.stem
     declared = experiment_params(src)
-    given = {k: v for k, v in (params or {}).items()}
-    if 'out_dir' in given: raise MlpscaleError("parameter 'out_dir' is set by the runner (it is the run folder); do not pass it")
-    full = resolve_params(declared, given)
-    full.pop('out_dir', None)
-    given = {k: full[k] for k in given}
-    run_dir = new_run_dir(Path(runs_dir)/name, make_run_id(full, {k: v for k, v in declared.items() if k != 'out_dir'}))
+    try: full, given = _prepare(declared, params)
+    except MlpscaleError as e: raise MlpscaleError(papermill_flags(str(e), declared)) from None
+    run_dir = new_run_dir(Path(runs_dir)/name, make_run_id(full, declared))
     if 'out_dir' in declared: given['out_dir'] = full['out_dir'] = str(run_dir.resolve())
-    write_json(run_dir/'params.json', full)
-    info = {'id': run_dir.name, 'experiment': name, 'notebook': str(src.resolve()), 'status': 'running',
-            'started': _now(), **run_info(), 'git': _git_commit(src.parent), 'given': given}
-    write_json(run_dir/'run.json', info)
-    t0, out_nb = time.time(), run_dir/f'{name}.ipynb'
-
-    def finish(status, error=None):
-        info.update(status=status, ended=_now(), duration_s=round(time.time() - t0, 3), error=error)
-        write_json(run_dir/'run.json', info)
-
+    info = start_run(run_dir, name, full, given=given, command=run_command(given, name), notebook=src)
+    out_nb = run_dir/f'{name}.ipynb'
     try:
         with _kernel_pythonpath():
             pm.execute_notebook(str(src), str(out_nb), parameters=given, kernel_name=kernel, progress_bar=progress,
-                                cwd=str(run_dir), extra_arguments=['--IPKernelApp.log_level=ERROR'])
+                                cwd=str(run_dir), extra_arguments=['--IPKernelApp.log_level=CRITICAL'])
     except pm.PapermillExecutionError as e:
-        finish('failed', _cell_error(e))
-        err = MlpscaleError(f"experiment {name!r} failed in {_cell_error(e)}; partial output in {out_nb}")
+        msg = _cell_error(e, declared)
+        info['error_cell'] = e.exec_count
+        end_run(run_dir, info, 'failed', msg)
+        err = MlpscaleError(f"{msg}\n  in cell In [{e.exec_count}] of experiment {name!r}; partial output in {out_nb}")
         err.run_dir = run_dir
         raise err from None
     except KeyboardInterrupt:
-        finish('failed', 'interrupted'); raise
+        end_run(run_dir, info, 'failed', 'interrupted'); raise
     except Exception as e:
-        finish('failed', f"{type(e).__name__}: {e}")
+        end_run(run_dir, info, 'failed', f"{type(e).__name__}: {e}")
         try: e.run_dir = run_dir
         except AttributeError: pass
         raise
-    finish('finished')
+    end_run(run_dir, info, 'finished')
     return run_dir
 
 # %% ../nbs/05_experiments.ipynb #b4b59fcb
@@ -212,6 +414,12 @@ def _alive(pid) -> bool:
     except (PermissionError, TypeError, ValueError): return True
     return True
 
+def _model_of(params: dict, metrics: dict) -> str | None:
+    if isinstance(metrics.get('model'), str): return metrics['model']
+    names = [params[k] for k in MODEL_PARAMS if isinstance(params.get(k), str)]
+    names += [m for m in params['models'] if isinstance(m, str)] if isinstance(params.get('models'), list) else []
+    return names[0] + (f" +{len(names) - 1}" if len(names) > 1 else '') if names else None
+
 def _run_row(d: Path) -> dict:
     try: info = read_json(d/'run.json')
     except (OSError, ValueError) as e: info = {'status': 'unreadable', 'error': f"run.json: {e}"}
@@ -219,16 +427,21 @@ def _run_row(d: Path) -> dict:
     except (OSError, ValueError): params = {}
     try: metrics = read_json(d/'metrics.json') if (d/'metrics.json').exists() else {}
     except ValueError: metrics = {}
+    params, metrics = params if isinstance(params, dict) else {}, metrics if isinstance(metrics, dict) else {}
     status = info.get('status')
     if status == 'running' and info.get('host') == socket.gethostname() and not _alive(info.get('pid')): status = 'dead'
-    metric, value = main_metric(metrics)
-    return {'id': d.name, 'experiment': info.get('experiment', d.parent.name), 'status': status, 'params': params,
-            'metric': metric, 'value': value, 'metrics': metrics, 'duration_s': info.get('duration_s'),
-            'device': info.get('device'), 'machine': info.get('machine'), 'torch': info.get('torch'), 'given': info.get('given', {}),
-            'error': info.get('error'), 'started': info.get('started') or '', 'path': d}
+    metric, value = main_metric(metrics) if status == 'finished' else (None, None)
+    asked = params.get('dataset') if isinstance(params.get('dataset'), str) else None
+    measured = metrics.get('dataset') if isinstance(metrics.get('dataset'), str) else None
+    error = info.get('error') or ('the process is gone: killed without a word' if status == 'dead' else None)
+    return {'id': d.name, 'experiment': info.get('experiment', d.parent.name), 'kind': info.get('kind') or ('papermill' if info.get('notebook') else 'cli'),
+            'status': status, 'model': _model_of(params, metrics), 'dataset': measured or asked, 'dataset_asked': asked,
+            'params': params, 'metric': metric, 'value': value, 'metrics': metrics, 'duration_s': info.get('duration_s'),
+            'device': info.get('device'), 'machine': info.get('machine'), 'torch': info.get('torch'), 'given': info.get('given') or {},
+            'command': info.get('command'), 'error': error, 'error_cell': info.get('error_cell'), 'started': info.get('started') or '', 'path': d}
 
 def list_runs(runs_dir: str | os.PathLike = 'runs', experiment: str | None = None) -> list[dict]:
-    "All runs under `runs_dir` (or only `experiment`'s), oldest first, with status, main metric, duration, device and error."
+    "Every run under `runs_dir` (or only `experiment`'s), notebook and command-line alike, oldest first: status, model, dataset, main metric, duration, machine, error."
     root = Path(runs_dir)
     dirs = [d for d in root.glob(f"{experiment or '*'}/*") if d.is_dir() and (d/'run.json').exists()]
     return sorted(map(_run_row, dirs), key=lambda r: (r['started'], r['experiment'], r['id']))
@@ -236,19 +449,35 @@ def list_runs(runs_dir: str | os.PathLike = 'runs', experiment: str | None = Non
 # %% ../nbs/05_experiments.ipynb #2c7039f1
 def _fmt(v, col: str) -> str:
     if v is None: return ''
-    if col == 'duration_s':
+    if col in ('duration_s', 'duration'):
         m, s = divmod(float(v), 60); h, m = divmod(int(m), 60)
         return f"{h}h{m:02d}m" if h else f"{m}m{s:02.0f}s" if m else f"{s:.1f}s"
     if isinstance(v, float): return f"{v:.4g}"
     return str(v)
 
-def runs_table(runs: list[dict], columns=('experiment', 'id', 'status', 'metric', 'value', 'duration_s', 'device', 'error'),
-               max_width: int = 60) -> str:
-    "A plain-text table of `runs` (from `list_runs`), one line per run."
-    rows = [[_fmt(r.get(c), c)[:max_width] for c in columns] for r in runs]
+def _data_cell(r: dict) -> str:
+    "The dataset a run measured, and the one it was asked for where they differ."
+    d, asked = r.get('dataset'), r.get('dataset_asked')
+    return f"{d} (asked {asked})" if d and asked and d != asked else (d or '')
+
+def _error_line(r: dict) -> str:
+    return (r.get('error') or '') + (f" [cell In [{r['error_cell']}]]" if r.get('error_cell') else '')
+
+RUNS_COLUMNS = ('experiment', 'id', 'status', 'model', 'dataset', 'metric', 'value', 'duration', 'machine')
+
+def runs_table(runs: list[dict], columns=RUNS_COLUMNS) -> str:
+    "A plain-text table of `runs` (from `list_runs`), one line per finished or running run; the others below it, each with its full error."
+    cell = lambda r, c: _data_cell(r) if c == 'dataset' else _fmt(r.get('duration_s') if c == 'duration' else r.get(c), c)
+    ok = [r for r in runs if r.get('status') in ('finished', 'running')]
+    bad = [r for r in runs if r.get('status') not in ('finished', 'running')]
+    rows = [[cell(r, c) for c in columns] for r in ok]
     widths = [max([len(c)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
     line = lambda cells: '  '.join(s.ljust(w) for s, w in zip(cells, widths)).rstrip()
-    return '\n'.join([line(columns), line(['-' * w for w in widths])] + [line(r) for r in rows])
+    out = [line(columns), line(['-' * w for w in widths])] + [line(r) for r in rows]
+    if bad:
+        out += ['', f"{len(bad)} failed run{'s' if len(bad) > 1 else ''} (counted nowhere):"]
+        out += [f"{r.get('experiment')}/{r.get('id') or '(no folder)'}  {r.get('status')}  {_error_line(r)}".rstrip() for r in bad]
+    return '\n'.join(out)
 
 # %% ../nbs/05_experiments.ipynb #3b9c49ee
 def _split_values(s: str) -> list[str]:
@@ -282,27 +511,33 @@ def grid_points(grid: dict[str, list]) -> list[dict]:
     return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
 
 # %% ../nbs/05_experiments.ipynb #844fbe23
+def _no_folder_row(experiment: str, params: dict, error: str) -> dict:
+    return {'id': None, 'experiment': experiment, 'kind': 'papermill', 'status': 'failed', 'model': None, 'dataset': params.get('dataset'),
+            'dataset_asked': params.get('dataset'), 'params': params, 'metric': None, 'value': None, 'metrics': {}, 'duration_s': None,
+            'device': None, 'machine': None, 'torch': None, 'given': params, 'command': None, 'error': error, 'error_cell': None,
+            'started': '', 'path': None}
+
 def sweep(experiment: str, grid: dict[str, list], fixed: dict | None = None, runs_dir: str | os.PathLike = 'runs',
           progress: bool = True, exp_dir: str | os.PathLike | None = None, kernel: str = 'python3') -> list[dict]:
-    "Run `experiment` at every point of `grid` (cartesian product) with `fixed` parameters; go on after failures; one summary row per point."
+    "Check every point of `grid` (cartesian product, with `fixed` parameters), then run `experiment` at each; go on after failures; one summary row per point."
     fixed = dict(fixed or {})
     both = sorted(set(grid) & set(fixed))
     if both: raise MlpscaleError(f"parameter{'s' if len(both) > 1 else ''} {', '.join(map(repr, both))} given both in the grid and as fixed; give each once")
     if 'out_dir' in grid or 'out_dir' in fixed: raise MlpscaleError("parameter 'out_dir' is set by the runner (it is the run folder); do not pass it")
     points = grid_points(grid)
     declared = experiment_params(experiment, exp_dir)
-    for p in points: resolve_params(declared, {**fixed, **p})   # every point checked before the first runs
+    checked = set()
+    for p in points:   # every point checked before the first runs (the data once per dataset and root)
+        try: _prepare(declared, {**fixed, **p}, _checked=checked)
+        except MlpscaleError as e: raise MlpscaleError(papermill_flags(str(e), declared) + (f" (grid point {p})" if len(points) > 1 else '')) from None
     rows, failed = [], 0
     bar = tqdm(points, desc=f"sweep {Path(str(experiment)).stem}", disable=not progress)
     for p in bar:
         d, err = None, None
         try: d = run_experiment(experiment, {**fixed, **p}, runs_dir=runs_dir, kernel=kernel, progress=False, exp_dir=exp_dir)
         except KeyboardInterrupt: raise
-        except Exception as e: d, err = getattr(e, 'run_dir', None), f"{type(e).__name__}: {e}"
-        if d is not None: row = _run_row(Path(d))
-        else: row = {'id': None, 'experiment': Path(str(experiment)).stem, 'status': 'failed', 'params': {**fixed, **p}, 'metric': None,
-                     'value': None, 'metrics': {}, 'duration_s': None, 'device': None, 'machine': None, 'torch': None,
-                     'given': {**fixed, **p}, 'error': err, 'started': '', 'path': None}
+        except Exception as e: d, err = getattr(e, 'run_dir', None), (str(e).splitlines() or [''])[0] if isinstance(e, MlpscaleError) else f"{type(e).__name__}: {e}"
+        row = _run_row(Path(d)) if d is not None else _no_folder_row(Path(str(experiment)).stem, {**fixed, **p}, err)
         failed += row['status'] != 'finished'
         rows.append({**row, 'point': p})
         bar.set_postfix(failed=failed)
@@ -312,7 +547,7 @@ def sweep(experiment: str, grid: dict[str, list], fixed: dict | None = None, run
 def _key(v) -> str: return json.dumps(v, sort_keys=True, default=str)
 _MISSING = object()
 
-def varying_params(runs: list[dict], ignore=('out_dir',)) -> list[str]:
+def varying_params(runs: list[dict], ignore=RUN_ID_SKIP) -> list[str]:
     "The parameter names whose values differ across `runs` (rows of `list_runs`), in the order they first appear."
     names = list(dict.fromkeys(k for r in runs for k in r['params'] if k not in ignore))
     return [k for k in names if len({_key(r['params'].get(k, _MISSING)) if k in r['params'] else '<missing>' for r in runs}) > 1]
@@ -320,27 +555,30 @@ def varying_params(runs: list[dict], ignore=('out_dir',)) -> list[str]:
 def _is_scalar(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 def results_table(runs: list[dict]) -> tuple[list[str], list[list]]:
-    "Columns and rows of a table of finished `runs`: id, varying parameters, main metric, other scalar metrics, duration, device."
-    vary = varying_params(runs)
+    "Columns and rows of a table of finished `runs`: id, dataset, varying parameters, main metric, other scalar metrics, duration, device."
+    vary = [k for k in varying_params(runs) if k != 'dataset']
     mains = list(dict.fromkeys(r['metric'] for r in runs if r['metric']))
     others = list(dict.fromkeys(k for r in runs for k, v in r['metrics'].items() if _is_scalar(v) and k not in mains and k not in vary))
-    cols = ['id', *vary, *mains, *others, 'duration_s', 'device']
-    rows = [[r['id'], *[r['params'].get(k) for k in vary], *[r['metrics'].get(k) for k in mains + others],
+    cols = ['id', 'dataset', *vary, *mains, *others, 'duration_s', 'device']
+    rows = [[r['id'], _data_cell(r), *[r['params'].get(k) for k in vary], *[r['metrics'].get(k) for k in mains + others],
              r['duration_s'], r['device']] for r in runs]
     return cols, rows
 
 # %% ../nbs/05_experiments.ipynb #b50c1a18
 def plot_runs(runs: list[dict], metric: str | None = None, title: str | None = None):
-    "Bar chart of `metric` (default: the main metric) per run, each bar labelled by the run's varying parameters."
+    "Bar chart of `metric` (default: the main metric) per run, each bar labelled by the run's varying parameters; synthetic-data runs hatched and marked."
     from matplotlib.figure import Figure
     metric = metric or next((r['metric'] for r in runs if r['metric']), None)
     runs = [r for r in runs if _is_scalar(r['metrics'].get(metric))]
-    vary = varying_params(runs)
-    labels = [', '.join(f"{k}={_fmt(r['params'].get(k), k)}" for k in vary) or r['id'] for r in runs]
+    vary = [k for k in varying_params(runs) if k != 'dataset']
+    synth = [r.get('dataset') == 'synthetic' for r in runs]
+    labels = [(', '.join(f"{k}={_fmt(r['params'].get(k), k)}" for k in vary) or r['id']) + (' [synthetic]' if s else '') for r, s in zip(runs, synth)]
     vals = [r['metrics'][metric] for r in runs]
     fig = Figure(figsize=(max(4.0, 0.9 * len(runs) + 1.5), 3.6))
     ax = fig.add_subplot()
     bars = ax.bar(range(len(runs)), vals, color='C0')
+    for b, s in zip(bars, synth):
+        if s: b.set_hatch('//'); b.set_alpha(0.5)
     ax.bar_label(bars, labels=[_fmt(float(v), metric) for v in vals], fontsize=8)
     ax.set_xticks(range(len(runs)), labels, rotation=30 if len(runs) > 3 else 0, ha='right' if len(runs) > 3 else 'center', fontsize=8)
     ax.set_ylabel({'test_top1': 'test accuracy (top-1)'}.get(metric, metric or ''))
@@ -364,6 +602,9 @@ def _write_text(path: Path, text: str):
     with atomic_path(path) as tmp: Path(tmp).write_text(text)
 
 # %% ../nbs/05_experiments.ipynb #739ce73e
+_SYNTH_NOTE = ("Runs on `synthetic` data trained and tested on generated images, which exist to test the code: "
+               "their numbers say nothing about real images.")
+
 def report(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.PathLike = 'nbs/results', experiment: str | None = None) -> dict:
     "Write tables (CSV, Markdown) of the finished runs per experiment, a list of the failed runs, bar charts and an index under `out_dir`."
     out = Path(out_dir)
@@ -378,7 +619,7 @@ def report(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.PathLike = 'n
         rs = [r for r in done if r['experiment'] == exp]
         cols, rows = results_table(rs)
         _write_csv(out/f'{exp}.csv', cols, rows)
-        md = _md_table(cols, rows)
+        md = _md_table(cols, rows) + ('\n\n' + _SYNTH_NOTE if any(r['dataset'] == 'synthetic' for r in rs) else '')
         _write_text(out/f'{exp}.md', f"## {exp}\n\n{md}\n")
         written['tables'][exp] = {'csv': out/f'{exp}.csv', 'md': out/f'{exp}.md'}
         index += [f"## {exp}\n", md + '\n']
@@ -388,8 +629,7 @@ def report(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.PathLike = 'n
             written['figures'][exp] = out/f'{exp}.png'
             index.append(f"![{exp}]({exp}.png)\n")
     fcols = ['experiment', 'id', 'status', 'error', 'started', 'duration_s']
-    frows = [[r['experiment'], r['id'], r['status'], r['error'] or ('the process is gone: killed without a word' if r['status'] == 'dead' else ''),
-              r['started'], r['duration_s']] for r in bad]
+    frows = [[r['experiment'], r['id'], r['status'], _error_line(r), r['started'], r['duration_s']] for r in bad]
     _write_csv(out/'failed.csv', fcols, frows)
     fmd = _md_table(fcols, frows) if bad else 'No failed runs.'
     _write_text(out/'failed.md', f"## Failed runs\n\n{fmd}\n")

@@ -6,28 +6,31 @@ Docs: https://mlpscale.github.io/mlpscale/models.html.md"""
 
 # %% ../nbs/01_models.ipynb #c15565ef
 from __future__ import annotations
-import re, json, fnmatch
+import re, json, math, fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 # %% auto #0
-__all__ = ['CIFAR_MEAN', 'CIFAR_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'NORM_STATS', 'NORMS', 'ACTS', 'OFFICIAL_CLASSES',
-           'norm_stats', 'BottleneckBlock', 'BottleneckMLP', 'StandardMLP', 'ModelEntry', 'register_model',
-           'model_entry', 'create_model', 'list_models', 'count_params', 'count_flops', 'check_state_dict',
-           'load_state_dict_checked', 'official_config', 'load_official_checkpoint']
+__all__ = ['CIFAR_MEAN', 'CIFAR_STD', 'STL10_MEAN', 'STL10_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'NORM_STATS', 'NORMS', 'ACTS',
+           'OFFICIAL_CLASSES', 'norm_stats', 'BottleneckBlock', 'BottleneckMLP', 'StandardMLP', 'ModelEntry',
+           'register_model', 'model_entry', 'create_model', 'list_models', 'count_params', 'count_flops',
+           'check_state_dict', 'load_state_dict_checked', 'read_state_dict', 'infer_architecture', 'official_config',
+           'official_config_path', 'read_official_config', 'load_official_checkpoint']
 
 # %% ../nbs/01_models.ipynb #ea3e2954
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
-from .core import MlpscaleError
+from .core import MlpscaleError, note
 
 # %% ../nbs/01_models.ipynb #21409431
-CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+# the official data_stats.py, digit for digit (https://github.com/gregorbachmann/scaling_mlps/blob/main/data_utils/data_stats.py)
+CIFAR_MEAN, CIFAR_STD = (0.49139968, 0.48215827, 0.44653124), (0.24703233, 0.24348505, 0.26158768)
+STL10_MEAN, STL10_STD = (0.4914, 0.4822, 0.4465), (0.2471, 0.2435, 0.2616)
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 NORM_STATS = {
-    'cifar10': (CIFAR_MEAN, CIFAR_STD), 'cifar100': (CIFAR_MEAN, CIFAR_STD), 'stl10': (CIFAR_MEAN, CIFAR_STD),
+    'cifar10': (CIFAR_MEAN, CIFAR_STD), 'cifar100': (CIFAR_MEAN, CIFAR_STD), 'stl10': (STL10_MEAN, STL10_STD),
     'imagenet': (IMAGENET_MEAN, IMAGENET_STD), 'imagenet21': (IMAGENET_MEAN, IMAGENET_STD),
     'tinyimagenet': (IMAGENET_MEAN, IMAGENET_STD), 'imagefolder': (IMAGENET_MEAN, IMAGENET_STD),
     'synthetic': ((0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
@@ -137,8 +140,25 @@ def model_entry(name: str) -> tuple[ModelEntry, dict]:
     if not isinstance(name, str): raise MlpscaleError(f"model name must be a string, got {name!r}")
     return _lookup(name)
 
-def create_model(name: str, num_classes: int = 10, resolution: int = 32, in_chans: int = 3, **kwargs) -> nn.Module:
-    "Build the registered model `name` for `num_classes` classes and `resolution` x `resolution` inputs."
+def create_model(name: str, num_classes: int | None = None, resolution: int | None = None, in_chans: int = 3,
+                 pretrained: str | Path | bool | None = None, **kwargs) -> nn.Module:
+    """Build the registered model `name` for `num_classes` classes (default 10) and `resolution` x `resolution` inputs (default 32).
+    `pretrained`: a published checkpoint's name (`mlpscale.pretrained`), or a weights file; `pretrained=True` with `name` a published
+    name. The architecture, head and resolution then come from the weights (downloaded once); a `num_classes` other than the
+    weights' gives a new head, with a note."""
+    if pretrained not in (None, False):
+        from mlpscale.pretrained import load_pretrained, is_pretrained_name, ZOO
+        if pretrained is True:
+            if not is_pretrained_name(name): raise MlpscaleError(f"pretrained=True needs a published checkpoint's name, got {name!r}; or pass pretrained=NAME")
+            spec, arch = name, ZOO[name].architecture
+        else: spec, arch = pretrained, name
+        m = load_pretrained(spec, model=arch, resolution=resolution)
+        if num_classes is not None and num_classes != m.num_classes:
+            note(f"replaced the {m.num_classes:,}-class head of {spec} by a new {num_classes:,}-class head")
+            m.linear_out = nn.Linear(m.linear_out.in_features, num_classes); m.num_classes = num_classes
+        return m
+    num_classes = 10 if num_classes is None else num_classes
+    resolution = 32 if resolution is None else resolution
     entry, groups = model_entry(name)
     for k, v in (('num_classes', num_classes), ('resolution', resolution)):
         if not isinstance(v, int) or v < 1: raise MlpscaleError(f"{k}={v!r} must be a positive integer")
@@ -222,8 +242,68 @@ def load_state_dict_checked(model: nn.Module, state_dict: dict, what: str = 'che
     return model
 
 # %% ../nbs/01_models.ipynb #b20eef5a
+def read_state_dict(path: str | Path) -> dict:
+    """The tensors of a checkpoint file, read safely: `.safetensors`, or a `.pt` pickle through `torch.load(weights_only=True)`
+    (which refuses anything but tensors and plain containers, so loading never runs code). `{'model': sd}` and
+    `{'state_dict': sd}` wrappers are opened. Every bad file is one `MlpscaleError` naming the file and what to do."""
+    import pickle
+    path = Path(path)
+    if not path.exists(): raise MlpscaleError(f"checkpoint not found: {path}")
+    if path.is_dir(): raise MlpscaleError(f"checkpoint {path} is a folder; give the weights file in it")
+    if path.stat().st_size == 0: raise MlpscaleError(f"checkpoint {path} is empty (0 bytes): the download or copy did not complete; fetch it again")
+    again = "download it again (mlpscale download NAME) or copy it again"
+    if path.suffix == '.safetensors':
+        from safetensors.torch import load_file
+        try: return load_file(path)
+        except Exception as e: raise MlpscaleError(f"checkpoint {path} is not a readable safetensors file ({_first_line(e)}); {again}") from None
+    try: sd = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        if 'GLOBAL' in str(e):   # the weights-only unpickler met a class or function: an object, or code
+            raise MlpscaleError(f"checkpoint {path} holds Python objects other than tensors (a pickled module or code) and loading it "
+                                "could run code: refused. Load only state dicts (torch.save(model.state_dict(), path)) or safetensors") from None
+        raise MlpscaleError(f"checkpoint {path} is not a PyTorch file or is damaged (its pickle stream is not one torch.save writes); {again}") from None
+    except (EOFError, RuntimeError, OSError) as e:
+        raise MlpscaleError(f"checkpoint {path} is truncated or not a PyTorch file ({_first_line(e)}); {again}") from None
+    except Exception as e:
+        raise MlpscaleError(f"checkpoint {path} cannot be read as a PyTorch state dict ({type(e).__name__}: {_first_line(e)}); {again}") from None
+    for key in ('model', 'state_dict'):
+        if isinstance(sd, dict) and isinstance(sd.get(key), dict): sd = sd[key]
+    if not isinstance(sd, dict) or not sd or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in sd.items()):
+        what = type(sd).__name__ if not isinstance(sd, dict) else ('an empty dict' if not sd else 'a dict that is not all tensors')
+        raise MlpscaleError(f"checkpoint {path} is not a state dict of tensors (it holds {what}); save model.state_dict()")
+    return sd
+
+def _first_line(e: BaseException, n: int = 120) -> str:
+    s = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    return s if len(s) <= n else s[:n - 3] + '...'
+
+
+# %% ../nbs/01_models.ipynb #59e82124
+def infer_architecture(state_dict: dict, what: str = 'checkpoint') -> dict:
+    """`create_model` arguments read off the tensors of a paper-MLP state dict: `name` (`B_<blocks>-Wi_<width>[-Ex_<k>]` or
+    `S_<depth>-Wi_<width>`), `num_classes` (rows of `linear_out.weight`), `resolution` (from `linear_in.weight`'s 3R^2 inputs), `norm`."""
+    sd = _strip_prefixes(state_dict)
+    if 'linear_in.weight' not in sd or 'linear_out.weight' not in sd:
+        raise MlpscaleError(f"{what} is not a checkpoint of the paper's MLPs: it has no linear_in.weight / linear_out.weight "
+                            f"(keys: {', '.join(list(sd)[:5])}{' ...' if len(sd) > 5 else ''})")
+    width, dim_in = sd['linear_in.weight'].shape
+    r = math.isqrt(dim_in // 3)
+    if 3 * r * r != dim_in: raise MlpscaleError(f"{what}: linear_in takes {dim_in} inputs, which is not 3 x R x R for an RGB image")
+    idx = lambda pat: sorted({int(m.group(1)) for k in sd if (m := re.fullmatch(pat, k))})
+    blocks, layers = idx(r'blocks\.(\d+)\.block\.0\.weight'), idx(r'layers\.(\d+)\.weight')
+    if blocks:
+        wide = sd['blocks.0.block.0.weight'].shape[0]
+        if wide % width: raise MlpscaleError(f"{what}: block width {wide} is not a multiple of the width {width}")
+        name = f"B_{len(blocks)}-Wi_{width}" + (f"-Ex_{wide // width}" if wide // width != 4 else '')
+    else: name = f"S_{len(layers) + 1}-Wi_{width}"
+    norm = 'batch' if 'layernorms.0.running_mean' in sd else 'layer' if 'layernorms.0.weight' in sd else 'none'
+    return dict(name=name, num_classes=int(sd['linear_out.weight'].shape[0]), resolution=r, norm=norm)
+
+
+# %% ../nbs/01_models.ipynb #b55bf67b
 def official_config(config: dict) -> dict:
-    "`create_model` arguments from an official `config.txt` dict."
+    "`create_model` arguments from an official config dict (`architecture`, `model`, `crop_resolution`, `num_classes` or `dataset`, `normalization`)."
+    if not isinstance(config, dict): raise MlpscaleError(f"official config must be a JSON object, got {type(config).__name__}")
     if 'architecture' not in config: raise MlpscaleError(f"official config has no 'architecture' field; fields: {sorted(config)}")
     arch = config['architecture']
     # official names may carry the model type separately: 'MLP' means the standard MLP
@@ -236,17 +316,47 @@ def official_config(config: dict) -> dict:
     if config.get('normalization'): kw['norm'] = config['normalization']
     return kw
 
-def load_official_checkpoint(weights: str | Path, config: str | Path | dict | None = None, **overrides) -> nn.Module:
-    "Build the model an official checkpoint describes and load its weights. `config` defaults to `config.txt` beside `weights`."
+def official_config_path(weights: str | Path) -> Path | None:
+    "The config beside official weights: `config.txt` in the same folder, or `<name>_config` for `<name>_weights` (the official downloader's names)."
     weights = Path(weights)
-    if not weights.exists(): raise MlpscaleError(f"checkpoint not found: {weights}")
-    if config is None:
-        cands = [weights.parent/'config.txt', weights.with_name(weights.name.replace('_weights', '_config'))]
-        config = next((c for c in cands if c.exists()), None)
-        if config is None: raise MlpscaleError(f"no config beside {weights}; looked for {', '.join(map(str, cands))}")
-    if not isinstance(config, dict): config = json.loads(Path(config).read_text())
-    kw = {**official_config(config), **overrides}
-    model = create_model(kw.pop('name'), **kw)
-    sd = torch.load(weights, map_location='cpu', weights_only=True)
-    if isinstance(sd, dict) and 'model' in sd and isinstance(sd['model'], dict): sd = sd['model']
-    return load_state_dict_checked(model, sd, what=f'checkpoint {weights.name}')
+    cands = ([weights.with_name(weights.name[:-len('_weights')] + '_config')] if weights.name.endswith('_weights') else []) + [weights.parent/'config.txt']
+    return next((c for c in cands if c.is_file()), None)
+
+def read_official_config(path: str | Path) -> dict:
+    "An official config file as a dict; an empty, truncated or non-JSON file is one clear error naming it."
+    path = Path(path)
+    try: text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e: raise MlpscaleError(f"config {path} cannot be read as text ({_first_line(e)}); it must be the official JSON config") from None
+    if not text.strip(): raise MlpscaleError(f"config {path} is empty; fetch it again or delete it (the weights alone describe the model)")
+    try: cfg = json.loads(text)
+    except json.JSONDecodeError as e: raise MlpscaleError(f"config {path} is not valid JSON ({e.msg} at line {e.lineno}); fetch it again or delete it (the weights alone describe the model)") from None
+    if not isinstance(cfg, dict): raise MlpscaleError(f"config {path} holds a JSON {type(cfg).__name__}, not an object; it must be the official config")
+    return cfg
+
+def load_official_checkpoint(weights: str | Path, config: str | Path | dict | None = None, model: str | None = None,
+                             resolution: int | None = None, quiet: bool = False) -> nn.Module:
+    """Build the model official weights describe and load them, strictly. The architecture, classes and resolution come from
+    the tensors (`infer_architecture`); `config` (default: the file beside the weights, see `official_config_path`) is read
+    and checked, and where it disagrees about classes or resolution the weights win with a `note:`. `model` / `resolution`
+    ask for a specific architecture / input size: a checkpoint that does not fit is an error naming both."""
+    weights = Path(weights)
+    sd = _strip_prefixes(read_state_dict(weights))
+    arch = infer_architecture(sd, what=f'checkpoint {weights}')
+    if resolution is not None and resolution != arch['resolution']:
+        raise MlpscaleError(f"checkpoint {weights} takes {arch['resolution']} px inputs (linear_in has {3 * arch['resolution']**2} = "
+                            f"3x{arch['resolution']}x{arch['resolution']} inputs), but resolution {resolution} was asked for: an MLP's first "
+                            f"layer fixes its resolution; drop --resolution (data is resized to {arch['resolution']} px) or set --resolution {arch['resolution']}")
+    cpath = config if isinstance(config, (str, Path)) else official_config_path(weights) if config is None else None
+    cfg = read_official_config(cpath) if cpath is not None else config
+    if cfg:
+        off = official_config(cfg)
+        if off['name'] != arch['name'] and not model:
+            raise MlpscaleError(f"config {cpath or '(given)'} says {off['name']} but the weights {weights} are a {arch['name']}: "
+                                "they do not belong together; use the config of these weights or none")
+        diff = [f"{k.replace('_', ' ')} {off[k]}" for k in ('num_classes', 'resolution') if off[k] != arch[k]]
+        if diff and not quiet:
+            note(f"{cpath.name if cpath else 'the config'} says {' and '.join(diff)}; the weights have {arch['num_classes']} classes "
+                 f"at {arch['resolution']} px: using the weights")
+    m = create_model(model or arch['name'], num_classes=arch['num_classes'], resolution=arch['resolution'], norm=arch['norm'])
+    return load_state_dict_checked(m, sd, what=f'checkpoint {weights.name}')
+

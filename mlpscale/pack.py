@@ -18,9 +18,9 @@ __all__ = ['FORMAT', 'VERSION', 'IMAGE_EXTS', 'pack_folder', 'PackedData', 'Shar
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .core import MlpscaleError, get_device, atomic_path, write_json, read_json
+from .core import MlpscaleError, check_choice, get_device, atomic_path, write_json, read_json
 from .models import norm_stats
-from .data import (ImageData, _load_resized, _folder_items, _seed,
+from .data import (ImageData, INTERPS, _load_resized, _folder_items, _seed,
                            draw_aug_params, augment_batch, mix_batch, normalize_batch, DeviceLoader)
 
 # %% ../nbs/13_pack.ipynb #081613fd
@@ -208,11 +208,14 @@ class PackedData:
 
 # %% ../nbs/13_pack.ipynb #29d1fd69
 class ShardedLoader:
-    "`DeviceLoader`'s batches from a `PackedData` split streamed in contiguous blocks (for data that does not fit on the device)."
+    """`DeviceLoader`'s batches from a `PackedData` split streamed in contiguous blocks (for data that does not fit on the device);
+    `interp='area'`: the official FFCV/OpenCV preprocessing, as in `DeviceLoader`."""
     def __init__(self, data: PackedData, batch_size: int, train: bool = True, resolution: int | None = None,
                  device='auto', seed: int = 0, crop: bool = True, scale=(0.08, 1.0), ratio=(3/4, 4/3),
                  flip: bool = True, mixup_alpha: float = 0.0, drop_last: bool | None = None,
-                 rank: int = 0, world_size: int = 1, block: int = 8192, dtype=torch.float32, cutmix_alpha: float = 0.0):
+                 rank: int = 0, world_size: int = 1, block: int = 8192, dtype=torch.float32, cutmix_alpha: float = 0.0,
+                 interp: str = 'bilinear'):
+        check_choice('interp', interp, INTERPS)
         if batch_size < 1: raise MlpscaleError(f"batch_size={batch_size} must be >= 1")
         if batch_size % world_size: raise MlpscaleError(f"batch_size={batch_size} (global) must be divisible by world_size={world_size}")
         if not (0 <= rank < world_size): raise MlpscaleError(f"rank={rank} must be in 0..{world_size - 1}")
@@ -224,7 +227,7 @@ class ShardedLoader:
         self.crop, self.scale, self.ratio, self.flip, self.mixup_alpha = crop, tuple(scale), tuple(ratio), flip, mixup_alpha
         self.cutmix_alpha = cutmix_alpha
         self.drop_last = train if drop_last is None else drop_last
-        self.rank, self.world_size, self.dtype = rank, world_size, dtype
+        self.rank, self.world_size, self.dtype, self.interp = rank, world_size, dtype, interp
         self.n, self.block = len(data), min(block, max(len(data), 1))
         self.num_blocks = math.ceil(self.n / self.block)
         self.pin = self.device.type == 'cuda'
@@ -308,13 +311,13 @@ class ShardedLoader:
                 sl = slice(a - g0, b - g0) if self.world_size > 1 else slice(None)
                 x, y = gather(a, b)
                 if not self.train:
-                    yield normalize_batch(x, self.resolution, self.data.mean, self.data.std, self.dtype), y
+                    yield normalize_batch(x, self.resolution, self.data.mean, self.data.std, self.dtype, self.interp), y
                     continue
                 g = torch.Generator(device=self.device).manual_seed(_seed(self.seed, epoch, step))
                 H, W = x.shape[-2:]
-                params = draw_aug_params(g1 - g0, H, W, g, self.device, self.scale, self.ratio, self.crop, self.flip)
+                params = draw_aug_params(g1 - g0, H, W, g, self.device, self.scale, self.ratio, self.crop, self.flip, self.interp)
                 params = tuple(p[sl] for p in params)
-                x = augment_batch(x, self.resolution, self.data.mean, self.data.std, params=params, dtype=self.dtype)
+                x = augment_batch(x, self.resolution, self.data.mean, self.data.std, params=params, dtype=self.dtype, interp=self.interp)
                 x, y = mix_batch(x, y, self.data.num_classes, self.mixup_alpha, self.cutmix_alpha, g)
                 yield x, y
         finally:

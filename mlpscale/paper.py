@@ -11,13 +11,14 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['PAPER', 'OFFICIAL_REPO', 'SCRATCH', 'SCRATCH_SOURCE', 'FINETUNE_DATASETS', 'FINETUNE', 'FINETUNE_SOURCE',
-           'PAPER_RECIPE', 'NO_AUGMENT', 'AUGMENT', 'FINETUNE_RECIPE', 'run_command', 'paper_command', 'scratch_table',
-           'finetune_table', 'plot_scratch', 'reproduction_page']
+           'PAPER_RECIPE', 'NO_AUGMENT', 'AUGMENT', 'FINETUNE_RECIPE', 'FINETUNE_DATA', 'TRAIN_EXPERIMENTS',
+           'finetune_checkpoint', 'paper_command', 'scratch_table', 'finetune_table', 'plot_scratch',
+           'reproduction_page']
 
 # %% ../nbs/15_paper.ipynb #d790b7a2
 import matplotlib.pyplot as plt
 from .core import MlpscaleError, atomic_path
-from .experiments import list_runs, _md_table, _write_csv, _write_text
+from .experiments import list_runs, run_command, _arg, _md_table, _write_csv, _write_text
 from .data import DATASETS
 
 # %% ../nbs/15_paper.ipynb #4719fa82
@@ -46,53 +47,68 @@ FINETUNE_SOURCE = dict(source=f"the official repository's README ({OFFICIAL_REPO
 PAPER_RECIPE = dict(optimizer='lion', lr=5e-5, weight_decay=0.0, label_smoothing=0.3, batch_size=4096)
 NO_AUGMENT = dict(crop=False, flip=False, mixup=0.0)
 AUGMENT = dict(crop=True, flip=True, mixup=0.8, crop_scale=[0.08, 1.0])
-FINETUNE_RECIPE = dict(epochs=100, batch_size=2048, optimizer='sgd', lr=0.01, weight_decay=1e-4, crop=True, flip=True,
-                       crop_scale=[0.4, 1.0], crop_ratio=[1.0, 1.0], label_smoothing=0.3, mode='full')
+FINETUNE_RECIPE = 'official-finetune'     # mlpscale.train.RECIPES: the README's command as the official code runs it
+FINETUNE_DATA = {'cifar10': dict(dataset='cifar10'), 'cifar100': dict(dataset='cifar100'), 'stl10': dict(dataset='stl10'),
+                 'tinyimagenet': dict(dataset='tinyimagenet', data_path='<tiny-imagenet-200>'),
+                 'imagenet': dict(dataset='imagefolder', data_path='<imagenet>')}   # imagenet_real: the ReaL labels are not read
 
-def _arg(v) -> str:
-    "A value as `mlpscale run` reads it back (`parse_value`): lists and dicts as JSON (which is YAML), the rest as Python writes them."
-    return json.dumps(list(v) if isinstance(v, tuple) else v) if isinstance(v, (list, tuple, dict)) else str(v)
+def finetune_checkpoint(model: str) -> str:
+    "The published ImageNet-21k checkpoint of `model` that the README's fine-tuning table starts from (`mlpscale.pretrained`)."
+    return f'{model}_res_64_in21k'
 
-def run_command(given: dict, experiment: str = 'train') -> str:
-    "The `mlpscale run` command line that executes `experiment` with the parameters `given` (a run's `run.json['given']`)."
-    parts = ['mlpscale', 'run', experiment]
-    for k, v in given.items():
-        if k != 'out_dir': parts += ['-p', k, _arg(v)]
-    return shlex.join(parts)
 
 def paper_command(row: dict, dataset: str = 'cifar10') -> str:
     "The command that trains a paper row at the paper's budget (`SCRATCH` row), or fine-tunes its checkpoint (`FINETUNE` row)."
     if 'augment' in row:
         p = dict(dataset=dataset, model=row['model'], epochs=row['epochs'], **PAPER_RECIPE, **(AUGMENT if row['augment'] else NO_AUGMENT))
-    else:
-        p = dict(dataset=dataset, model=row['model'], checkpoint=f"<published {row['model']} checkpoint>/weights.pt", **FINETUNE_RECIPE)
-        if row['tta']: p['tta'] = 10
+    else:   # the README's '+ TTA' row is the same run's 100-view evaluation (test_top1_tta_random)
+        if dataset not in FINETUNE_DATA: return None
+        p = dict(checkpoint=finetune_checkpoint(row['model']), **FINETUNE_DATA[dataset], recipe=FINETUNE_RECIPE)
     return run_command(p)
 
 # %% ../nbs/15_paper.ipynb #23620a21
+TRAIN_EXPERIMENTS = ('train', 'finetune')   # the runs store's folders of training jobs: mlpscale run train, mlpscale train, mlpscale finetune
+
 def _augmented(p: dict) -> bool:
     return bool(p.get('crop') or p.get('flip') or (p.get('mixup') or 0) > 0 or (p.get('cutmix') or 0) > 0)
 
-def _run_record(r: dict) -> dict:
-    "What the page says about a run (a row of `list_runs`): its accuracy, budget, time, machine and command."
-    p, m = r['params'], r['metrics']
-    return {'run': r['id'], 'top1': 100 * m['test_top1'], 'epochs': m.get('epochs', p.get('epochs')), 'batch_size': p.get('batch_size'),
-            'optimizer': p.get('optimizer'), 'train_time_s': m.get('train_time_s'), 'duration_s': r.get('duration_s'),
-            'machine': r['machine'] or r['device'], 'torch': r['torch'], 'command': run_command(r['given'])}
+def _counts(r: dict) -> bool:
+    "May run `r` (a row of `list_runs`) stand for a paper row: finished, a training job, on real data, measured on the data it was asked for?"
+    return (r['status'] == 'finished' and r['experiment'] in TRAIN_EXPERIMENTS and r.get('dataset') not in (None, 'synthetic')
+            and r.get('dataset_asked') == r.get('dataset') and (r['metrics'] or {}).get('test_top1') is not None)
 
-def _best(runs: list[dict]) -> tuple[dict | None, int]:
-    ok = [r for r in runs if r['status'] == 'finished' and (r['metrics'] or {}).get('test_top1') is not None]
+def _command(r: dict) -> str | None:
+    "The command that re-runs `r`: its recorded command (a command's argv, or the `mlpscale run` line); for a notebook run of an older version, the one its given parameters make; else None."
+    c = r.get('command')
+    if isinstance(c, list): return shlex.join(map(str, c))
+    if isinstance(c, str): return c
+    return run_command(r['given'], r['experiment']) if r.get('kind') == 'papermill' else None   # a job started from Python: no command line
+
+def _run_record(r: dict, key: str = 'test_top1') -> dict:
+    "What the page says about a run (a row of `list_runs`): its accuracy (`key`), budget, data, time, machine and command."
+    p, m = r['params'], r['metrics']
+    return {'run': r['id'], 'kind': r.get('kind'), 'top1': 100 * m[key], 'epochs': m.get('epochs', p.get('epochs')), 'batch_size': p.get('batch_size'),
+            'optimizer': p.get('optimizer'), 'train_limit': p.get('train_limit'), 'test_limit': p.get('test_limit'),
+            'train_time_s': m.get('train_time_s'), 'duration_s': r.get('duration_s'),
+            'machine': r['machine'] or r['device'], 'torch': r['torch'], 'command': _command(r)}
+
+def _best(runs: list[dict], key: str = 'test_top1') -> tuple[dict | None, int]:
+    ok = [r for r in runs if _counts(r)]
     if not ok: return None, 0
-    return _run_record(max(ok, key=lambda r: ((r['metrics'].get('epochs') or 0), r['started']))), len(ok)
+    return _run_record(max(ok, key=lambda r: ((r['metrics'].get('epochs') or 0), r['started'])), key), len(ok)
+
+def _runs(runs) -> list[dict]:
+    return [r for r in list_runs(runs) if r['experiment'] in TRAIN_EXPERIMENTS] if isinstance(runs, (str, os.PathLike)) else runs
 
 def scratch_table(runs: list[dict] | str | os.PathLike = 'runs', dataset: str = 'cifar10') -> list[dict]:
     "One row per `SCRATCH` row: the paper's number and its budget, and ours (the matching run's accuracy, budget, machine, command) or None."
-    runs = list_runs(runs, 'train') if isinstance(runs, (str, os.PathLike)) else runs
+    if dataset != 'cifar10':
+        raise MlpscaleError(f"dataset={dataset!r}: the paper's from-scratch numbers are CIFAR-10's; only cifar10 runs are compared with them")
+    runs = _runs(runs)
     out = []
     for row in SCRATCH:
-        match = [r for r in runs if r['experiment'] == 'train' and r['params'].get('dataset') == dataset
-                 and r['params'].get('model') == row['model'] and not r['params'].get('checkpoint')
-                 and _augmented(r['params']) == row['augment']]
+        match = [r for r in runs if _counts(r) and r['dataset'] == dataset and r['model'] == row['model']
+                 and not r['params'].get('checkpoint') and _augmented(r['params']) == row['augment']]
         ours, n = _best(match)
         out.append({**row, 'paper_top1': row['top1'], 'paper_checked': SCRATCH_SOURCE['checked'], 'ours': ours, 'n_runs': n,
                     'paper_command': paper_command(row, dataset)})
@@ -100,16 +116,20 @@ def scratch_table(runs: list[dict] | str | os.PathLike = 'runs', dataset: str = 
 
 def finetune_table(runs: list[dict] | str | os.PathLike = 'runs', datasets=FINETUNE_DATASETS) -> list[dict]:
     "One row per `FINETUNE` row and dataset: the official number and ours (a finished fine-tuning run of that checkpoint) or None."
-    runs = list_runs(runs, 'train') if isinstance(runs, (str, os.PathLike)) else runs
+    runs = _runs(runs)
     out = []
     for row in FINETUNE:
         for ds, top1 in zip(FINETUNE_DATASETS, row['top1']):
             if ds not in datasets: continue
-            match = [r for r in runs if r['experiment'] == 'train' and r['params'].get('dataset') == ds and r['params'].get('checkpoint')
-                     and r['params'].get('model') == row['model'] and ((r['params'].get('tta') or 1) > 1) == row['tta']]
-            ours, n = _best(match)
+            # a run counts when it fine-tuned the published ImageNet-21k checkpoint of this model (by name: a file elsewhere cannot
+            # be told from any other) on this dataset; the '+ TTA' row needs its random-view evaluation
+            key = 'test_top1_tta_random' if row['tta'] else 'test_top1'
+            data = FINETUNE_DATA.get(ds, {}).get('dataset')
+            match = [r for r in runs if _counts(r) and data and r['dataset'] == data and r['params'].get('checkpoint') == finetune_checkpoint(row['model'])
+                     and r['model'] == row['model'] and (r['metrics'] or {}).get(key) is not None]
+            ours, n = _best(match, key)
             out.append({'model': row['model'], 'tta': row['tta'], 'dataset': ds, 'paper_top1': top1, 'ours': ours, 'n_runs': n,
-                        'paper_command': paper_command(row, ds) if ds in DATASETS else None})   # ImageNet: an imagefolder and its path
+                        'paper_command': paper_command(row, ds)})
     return out
 
 # %% ../nbs/15_paper.ipynb #739c0fc3
@@ -130,10 +150,15 @@ def plot_scratch(table: list[dict], ax=None, title: str | None = None):
     ax.set_title(title or 'From scratch on CIFAR-10: paper vs mlpscale', fontsize=10)
     return fig
 
+def _subset(o: dict) -> str:
+    "A run on part of the data says so next to its number."
+    parts = [f"{o[k]:,} {w} images" for k, w in (('train_limit', 'train'), ('test_limit', 'test')) if o.get(k)]
+    return f" ({', '.join(parts)})" if parts else ''
+
 def _md_scratch(table: list[dict]) -> str:
     cols = ['row', 'model', 'paper top-1', 'paper epochs', 'ours top-1', 'our epochs', 'batch', 'optimizer', 'train time', 'machine', 'run']
     rows = [[r['row'], f"`{r['model']}`", f"{r['paper_top1']:.1f}%" + ('' if r['paper_checked'] else ' (unchecked)'), r['epochs']]
-            + ([f"**{o['top1']:.1f}%**", o['epochs'], o['batch_size'], o['optimizer'], f"{o['train_time_s']:.0f} s" if o['train_time_s'] else '',
+            + ([f"**{o['top1']:.1f}%**" + _subset(o), o['epochs'], o['batch_size'], o['optimizer'], f"{o['train_time_s']:.0f} s" if o['train_time_s'] else '',
                 o['machine'], f"`{o['run']}`"] if (o := r['ours']) else ['no run yet', '', '', '', '', '', ''])
             for r in table]
     return _md_table(cols, rows)
@@ -142,13 +167,14 @@ def _md_finetune(table: list[dict]) -> str:
     ds = list(dict.fromkeys(r['dataset'] for r in table))
     keys = list(dict.fromkeys((r['model'], r['tta']) for r in table))
     cell = {(r['model'], r['tta'], r['dataset']): r for r in table}
-    def fmt(r): return f"{r['paper_top1']:.1f}%" + (f" / **{r['ours']['top1']:.1f}%**" if r['ours'] else '')
+    def fmt(r): return f"{r['paper_top1']:.1f}%" + (f" / **{r['ours']['top1']:.1f}%**{_subset(r['ours'])}" if r['ours'] else '')
     return _md_table(['model'] + ds, [[m + (' + TTA' if t else '')] + [fmt(cell[(m, t, d)]) for d in ds] for m, t in keys])
 
 def reproduction_page(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.PathLike = 'nbs/results', dataset: str = 'cifar10') -> dict:
     "Write `reproduction.md`, `.csv` and `.png` under `out_dir` from the paper's numbers and the finished runs in `runs_dir`."
+    scratch_table([], dataset)                            # a dataset the paper's rows are not about: the clear error, before anything is written
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    runs = list_runs(runs_dir, 'train')
+    runs = _runs(runs_dir)
     st, ft = scratch_table(runs, dataset), finetune_table(runs)
     fig = plot_scratch(st)
     with atomic_path(out/'reproduction.png') as tmp: fig.savefig(tmp, format='png', dpi=120, bbox_inches='tight')
@@ -160,7 +186,8 @@ def reproduction_page(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.Pa
     _write_csv(out/'reproduction.csv', cols, rows)
     ours = [r for r in st if r['ours']]
     text = [f"# Reproducing the paper\n",
-            f"The numbers of {PAPER} next to this package's, each of ours from a finished run of the `train` experiment in the runs store. "
+            f"The numbers of {PAPER} next to this package's, each of ours from a finished training run in the runs store (`mlpscale run train`, `mlpscale train`, `mlpscale finetune`) "
+            f"on the real dataset it names -- runs on synthetic data never count, and a run on part of the data says so. "
             f"This page is written by `mlpscale report` (`mlpscale.paper.reproduction_page`); re-run a row with its command "
             f"(with `MLPSCALE_DATA` pointing at the data root, or `-p data_root ...`).\n",
             f"## From scratch on {dataset.upper() if dataset.startswith('cifar') else dataset}\n",
@@ -172,18 +199,20 @@ def reproduction_page(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.Pa
             _md_scratch(st) + '\n', "![paper vs mlpscale](reproduction.png)\n"]
     if ours:
         text.append("Our runs, each re-executed by its command:\n")
-        text += [f"- {r['row']}: `{r['ours']['command']}`" + (f" ({r['n_runs']} matching runs; the longest shown)" if r['n_runs'] > 1 else '') for r in ours]
+        text += [f"- {r['row']}: " + (f"`{r['ours']['command']}`" if r['ours']['command'] else f"run `{r['ours']['run']}` (started from Python: no command line)")
+                 + (f" ({r['n_runs']} matching runs; the longest shown)" if r['n_runs'] > 1 else '') for r in ours]
         text.append('')
     missing = [r for r in st if not r['ours']]
     text.append("The paper's budget and recipe, for each row (GPU jobs):\n")
     text += [f"- {r['row']}: `{r['paper_command']}`" + (' (no run of this row yet)' if r in missing else '') for r in st]
     text += ['', "## Fine-tuning the published checkpoints\n",
              f"Paper: {FINETUNE_SOURCE['source']}: ImageNet-21k pre-training at 64 px for 800 epochs, then 100 epochs of fine-tuning. "
-             "Cells read *official / ours*; ours appear once a fine-tuning run of a published checkpoint is in the runs store. "
-             "The checkpoints are not redistributed and nothing here downloads them: fetch them from the link in the official README "
-             "(with `config.txt` beside `weights.pt`) and run, e.g.\n",
+             "Cells read *official / ours*; ours appear once a run that fine-tuned the published ImageNet-21k checkpoint (by its name, "
+             "`mlpscale.pretrained`) on that dataset is in the runs store; the `+ TTA` row is the same run's evaluation with 100 random "
+             "crop+flip views, as the official code evaluates. Each cell's command downloads the checkpoint once and runs the official "
+             "recipe (`--recipe official-finetune`: the README's command as the official code runs it, official preprocessing included), e.g.\n",
              f"```\n{paper_command(FINETUNE[3])}\n```\n",
-             "(`-p dataset cifar100`, `stl10`, `tinyimagenet` for the other columns; `-p tta 10` for the TTA row; the ImageNet columns need an "
-             "ImageNet folder, `-p dataset imagefolder -p data_path ...`).\n", _md_finetune(ft) + '\n']
+             "(`-p dataset cifar100`, `stl10`, `tinyimagenet -p data_path ...` for the other columns; the ImageNet column needs an ImageNet "
+             "folder, `-p dataset imagefolder -p data_path ...`; ImageNet-ReaL needs the ReaL labels, which mlpscale does not read).\n", _md_finetune(ft) + '\n']
     _write_text(out/'reproduction.md', '\n'.join(text))
     return {'md': out/'reproduction.md', 'csv': out/'reproduction.csv', 'png': out/'reproduction.png', 'scratch': st, 'finetune': ft}

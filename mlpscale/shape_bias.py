@@ -1,4 +1,4 @@
-"""The cue-conflict evaluation of Geirhos et al. (ICLR 2019): does a model classify an image by the shape of the object or by its texture? With the 16-class to CIFAR-10 mapping for CIFAR models and a pluggable mapping for ImageNet models.
+"""The cue-conflict evaluation of Geirhos et al. (ICLR 2019): does a model classify an image by the shape of the object or by its texture? The 16 categories mapped to CIFAR-10, CIFAR-100 or ImageNet-1k outputs (or any dict), checked against the model's number of outputs and input size before anything runs.
 
 Docs: https://mlpscale.github.io/mlpscale/shape_bias.html.md"""
 
@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Sequence
 
 # %% auto #0
-__all__ = ['CATEGORIES', 'KINDS', 'CIFAR10_CLASSES', 'TO_CIFAR10', 'IMAGENET16', 'parse_cue_conflict_name', 'Stimuli',
-           'shape_bias_root', 'load_stimuli', 'class_mapping', 'decide', 'shape_bias', 'plot_shape_bias']
+__all__ = ['CATEGORIES', 'KINDS', 'CIFAR10_CLASSES', 'TO_CIFAR10', 'CIFAR100_CLASSES', 'TO_CIFAR100', 'IMAGENET16', 'MAPPINGS',
+           'parse_cue_conflict_name', 'Stimuli', 'shape_bias_root', 'load_stimuli', 'class_mapping', 'decide',
+           'input_resolution', 'shape_bias', 'plot_shape_bias']
 
 # %% ../nbs/12_shape_bias.ipynb #2e92af35
 import numpy as np
 import torch
 from torch import nn
 from .core import MlpscaleError, check_choice, data_root
-from .models import CIFAR_MEAN, CIFAR_STD, IMAGENET_MEAN, IMAGENET_STD
+from .models import CIFAR_MEAN, CIFAR_STD, IMAGENET_MEAN, IMAGENET_STD, norm_stats
 from .data import normalize_batch
 from .evaluate import predict
 
@@ -85,8 +86,26 @@ def load_stimuli(root: str | Path | None = None, kind: str = 'cue-conflict') -> 
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 TO_CIFAR10 = {'airplane': 'airplane', 'bird': 'bird', 'boat': 'ship', 'car': 'automobile', 'cat': 'cat', 'dog': 'dog', 'truck': 'truck'}
 
-# The ImageNet-1k output indices of each of the 16 categories, as published by Geirhos et al. in the model-vs-human
-# toolbox (modelvshuman/helper/human_categories.py, HumanCategories.<category>_indices): data, copied as a table.
+# CIFAR-100's fine classes in label order: `fine_label_names` of the release's `meta` file (what torchvision's
+# CIFAR100.classes reads), alphabetical; as in HuggingFace datasets' datasets/cifar100/cifar100.py (which has 'cra' for 'crab').
+CIFAR100_CLASSES = (
+    'apple', 'aquarium_fish', 'baby', 'bear', 'beaver', 'bed', 'bee', 'beetle', 'bicycle', 'bottle', 'bowl', 'boy',
+    'bridge', 'bus', 'butterfly', 'camel', 'can', 'castle', 'caterpillar', 'cattle', 'chair', 'chimpanzee', 'clock',
+    'cloud', 'cockroach', 'couch', 'crab', 'crocodile', 'cup', 'dinosaur', 'dolphin', 'elephant', 'flatfish', 'forest',
+    'fox', 'girl', 'hamster', 'house', 'kangaroo', 'keyboard', 'lamp', 'lawn_mower', 'leopard', 'lion', 'lizard',
+    'lobster', 'man', 'maple_tree', 'motorcycle', 'mountain', 'mouse', 'mushroom', 'oak_tree', 'orange', 'orchid',
+    'otter', 'palm_tree', 'pear', 'pickup_truck', 'pine_tree', 'plain', 'plate', 'poppy', 'porcupine', 'possum',
+    'rabbit', 'raccoon', 'ray', 'road', 'rocket', 'rose', 'sea', 'seal', 'shark', 'shrew', 'skunk', 'skyscraper',
+    'snail', 'snake', 'spider', 'squirrel', 'streetcar', 'sunflower', 'sweet_pepper', 'table', 'tank', 'telephone',
+    'television', 'tiger', 'tractor', 'train', 'trout', 'tulip', 'turtle', 'wardrobe', 'whale', 'willow_tree', 'wolf',
+    'woman', 'worm')
+# The categories with a CIFAR-100 class whose ImageNet counterpart is in model-vs-human's list for them (see the text).
+TO_CIFAR100 = {'bear': 'bear', 'bicycle': 'bicycle', 'bottle': 'bottle', 'chair': 'chair', 'clock': 'clock',
+               'elephant': 'elephant', 'keyboard': 'keyboard', 'truck': 'pickup_truck'}
+
+# The ImageNet-1k output indices of each of the 16 categories, as published by Geirhos et al. in the model-vs-human toolbox,
+# https://github.com/bethgelab/model-vs-human/blob/master/modelvshuman/helper/human_categories.py,
+# HumanCategories.<category>_indices (checked against commit 2921634): data, copied as a table.
 IMAGENET16 = {
     'airplane': [404], 'bear': [294, 295, 296, 297], 'bicycle': [444, 671],
     'bird': [8, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 22, 23, 24, 80, 81, 82, 83, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 98, 99,
@@ -102,16 +121,33 @@ IMAGENET16 = {
     'truck': [555, 569, 656, 675, 717, 734, 864, 867],
 }
 
+# The named mappings: the number of outputs a model needs, what they are, and the native resolution of the dataset.
+MAPPINGS = {'cifar10': dict(outputs=10, labels='the CIFAR-10 classes', resolution=32),
+            'cifar100': dict(outputs=100, labels='the CIFAR-100 fine classes', resolution=32),
+            'imagenet': dict(outputs=1000, labels='the ImageNet-1k classes', resolution=224)}
+
+def _named_mapping(name: str) -> dict:
+    if name == 'imagenet': return IMAGENET16
+    classes, to = {'cifar10': (CIFAR10_CLASSES, TO_CIFAR10), 'cifar100': (CIFAR100_CLASSES, TO_CIFAR100)}[name]
+    return {c: [classes.index(to[c])] for c in CATEGORIES if c in to}
+
 def class_mapping(mapping: str | dict = 'cifar10', num_classes: int | None = None) -> dict:
-    """`{category: [output indices]}` for the categories a model can answer: 'cifar10' (the 7 shared classes), or a dict
-    such as model-vs-human's ImageNet lists (checked: known categories, non-empty integer lists below `num_classes`)."""
-    if isinstance(mapping, str) and mapping == 'imagenet': mapping = IMAGENET16   # ImageNet-1k models: averaged probabilities
+    """`{category: [output indices]}` for the categories a model can answer: 'cifar10' (7 categories), 'cifar100' (8),
+    'imagenet' (all 16, model-vs-human's lists) or a dict (checked: known categories, non-empty integer lists). With
+    `num_classes`, the model's number of outputs: a named mapping needs exactly its label set's count, a dict indices below it."""
     if isinstance(mapping, str):
-        if mapping != 'cifar10':
-            raise MlpscaleError(f"mapping={mapping!r} is not accepted; use 'cifar10', 'imagenet' (ImageNet-1k models) or a dict "
+        if mapping not in MAPPINGS:
+            raise MlpscaleError(f"mapping={mapping!r} is not accepted; use 'cifar10', 'cifar100', 'imagenet' or a dict "
                                 "{category: [output indices]}")
-        return {c: [CIFAR10_CLASSES.index(TO_CIFAR10[c])] for c in CATEGORIES if c in TO_CIFAR10}
-    if not isinstance(mapping, dict) or not mapping: raise MlpscaleError(f"mapping must be 'cifar10' or a non-empty dict, got {mapping!r:.80}")
+        need, labels = MAPPINGS[mapping]['outputs'], MAPPINGS[mapping]['labels']
+        if num_classes is not None and num_classes != need:
+            fits = [k for k, v in MAPPINGS.items() if v['outputs'] == num_classes]
+            hint = (f"use mapping={fits[0]!r} if its outputs are {MAPPINGS[fits[0]]['labels']}, or " if fits else '') + \
+                   "pass mapping={category: [output indices]} for its label set"
+            raise MlpscaleError(f"mapping={mapping!r} needs a model with {need} outputs ({labels}); this model has {num_classes}: {hint}")
+        mapping = _named_mapping(mapping)
+    if not isinstance(mapping, dict) or not mapping:
+        raise MlpscaleError(f"mapping must be 'cifar10', 'cifar100', 'imagenet' or a non-empty dict, got {mapping!r:.80}")
     out = {}
     for c in CATEGORIES:                      # canonical order
         if c not in mapping: continue
@@ -119,7 +155,7 @@ def class_mapping(mapping: str | dict = 'cifar10', num_classes: int | None = Non
         if not idx or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) and i >= 0 for i in idx):
             raise MlpscaleError(f"mapping[{c!r}] must be a non-empty list of output indices >= 0, got {mapping[c]!r:.80}")
         if num_classes is not None and max(idx) >= num_classes:
-            raise MlpscaleError(f"mapping[{c!r}] holds index {max(idx)}, but the model has {num_classes} outputs (0..{num_classes - 1})")
+            raise MlpscaleError(f"mapping[{c!r}] holds index {max(idx)}, but the model has {num_classes} outputs (indices 0..{num_classes - 1})")
         out[c] = [int(i) for i in idx]
     unknown = sorted(set(mapping) - set(CATEGORIES))
     if unknown: raise MlpscaleError(f"mapping has unknown categories {unknown}; accepted: {', '.join(CATEGORIES)}")
@@ -131,29 +167,77 @@ def decide(probs: torch.Tensor, mapping: dict) -> torch.Tensor:
     scores = torch.stack([probs[:, mapping[c]].mean(1) for c in cats], 1)
     return torch.tensor([CATEGORIES.index(c) for c in cats])[scores.argmax(1)]
 
+# %% ../nbs/12_shape_bias.ipynb #1a08e364
+def input_resolution(model: nn.Module, mapping: str | dict = 'cifar10', resolution: int | None = None) -> tuple[int, str]:
+    """The side `R` of the square RGB input to feed `model`, and where it comes from: `resolution` if given; else the size the
+    model fixes (`model.dim_in` = 3*R*R, a strict timm patch embedding's `img_size`) or was built for (`model.resolution`);
+    else the native resolution of a named mapping's dataset. A dict mapping with an any-size model needs `resolution`."""
+    if resolution is not None:
+        if not isinstance(resolution, (int, np.integer)) or isinstance(resolution, bool) or resolution < 1:
+            raise MlpscaleError(f"resolution={resolution!r} must be a positive integer (the side in pixels of the model's square input)")
+        return int(resolution), 'the resolution argument'
+    dim_in = getattr(model, 'dim_in', None)
+    if isinstance(dim_in, int):                                        # this project's MLPs flatten a 3 x R x R image
+        r = math.isqrt(dim_in // 3)
+        if 3 * r * r != dim_in: raise MlpscaleError(f"model.dim_in={dim_in} is not 3*R*R, the size of an RGB R x R image; pass resolution=")
+        return r, f'model.dim_in={dim_in}'
+    for name, mod in model.named_modules():                            # timm's PatchEmbed (ViT: patch_embed, MLP-Mixer: stem)
+        size = getattr(mod, 'img_size', None)
+        if size is not None and getattr(mod, 'strict_img_size', False) is True:
+            h, w = (size, size) if isinstance(size, int) else tuple(size)
+            if h != w: raise MlpscaleError(f"{name}.img_size={tuple(size)} is not square, but the stimuli are; pass a model with a square input")
+            return int(h), f'{name}.img_size'
+    r = getattr(model, 'resolution', None)
+    if isinstance(r, int) and not isinstance(r, bool) and r > 0: return r, 'model.resolution'
+    if isinstance(mapping, str) and mapping in MAPPINGS: return MAPPINGS[mapping]['resolution'], f'the {mapping} default'
+    raise MlpscaleError("this model takes any input size and a custom mapping names no dataset: pass resolution= "
+                        "(the size the model was trained at, e.g. resolution=224)")
+
 # %% ../nbs/12_shape_bias.ipynb #395ebd02
+def _device(model: nn.Module) -> torch.device: return next(iter(model.parameters()), torch.empty(0)).device
+
+def _mean_std(mapping, mean, std) -> tuple[tuple, tuple, str]:
+    "Normalisation statistics and where they come from."
+    if (mean is None) != (std is None):
+        raise MlpscaleError(f"pass both mean= and std= (per channel, 0..1 scale) or neither; got mean={mean!r}, std={std!r}")
+    if mean is not None:
+        if len(mean) != 3 or len(std) != 3: raise MlpscaleError(f"mean and std need 3 values (R, G, B), got mean={mean!r}, std={std!r}")
+        return tuple(mean), tuple(std), 'given'
+    if isinstance(mapping, str): return (*norm_stats(mapping), f'{mapping} statistics')
+    return IMAGENET_MEAN, IMAGENET_STD, 'ImageNet statistics, assumed: a custom mapping without mean= and std='
+
+def _num_outputs(model: nn.Module, resolution: int, source: str, mean, std) -> int:
+    "The number of outputs of `model` for one grey RGB image at `resolution`; an `MlpscaleError` if it rejects that input."
+    grey = torch.full((1, 3, resolution, resolution), 128, dtype=torch.uint8, device=_device(model))
+    try: probs, _ = predict(model, [(normalize_batch(grey, resolution, mean, std), torch.zeros(0))])
+    except (RuntimeError, AssertionError, ValueError) as e:     # shape mismatches: torch's RuntimeError, timm's AssertionError
+        msg = (str(e).strip().splitlines() or [type(e).__name__])[0][:200].rstrip('.')
+        raise MlpscaleError(f"the model fails on a 1x3x{resolution}x{resolution} input (resolution={resolution}, from {source}): {msg}; "
+                            "pass resolution= the input size the model was trained at") from e
+    if probs.ndim != 2 or probs.shape[0] != 1:
+        raise MlpscaleError(f"the model returns shape {tuple(probs.shape)} for one image; expected logits of shape (1, number of classes)")
+    return probs.shape[1]
+
 def _predict_categories(model, stim: Stimuli, keep: torch.Tensor, mapping: dict, resolution: int, mean, std, batch_size: int,
                         progress: bool) -> torch.Tensor:
-    device = next(iter(model.parameters()), torch.empty(0)).device
-    imgs = stim.images[keep]
+    device, imgs = _device(model), stim.images[keep]
     batches = ((normalize_batch(imgs[i:i + batch_size].to(device), resolution, mean, std), torch.zeros(0))
                for i in range(0, len(imgs), batch_size))
     probs, _ = predict(model, batches, progress=progress)
-    num_out = probs.shape[1]
-    if max(max(v) for v in mapping.values()) >= num_out:
-        raise MlpscaleError(f"the mapping uses output indices up to {max(max(v) for v in mapping.values())}, but the model has {num_out} outputs")
     return decide(probs, mapping)
 
 def shape_bias(model: nn.Module, root: str | Path | None = None, mapping: str | dict = 'cifar10', resolution: int | None = None,
                mean: Sequence[float] | None = None, std: Sequence[float] | None = None, batch_size: int = 256,
                controls: bool = True, progress: bool = False, stimuli: dict | None = None) -> dict:
-    """Shape bias of `model` on the cue-conflict stimuli in `root` (default `<data root>/shape-bias`) under `mapping`, and its
-    accuracy on edges and filled silhouettes (`controls`). `stimuli`: already loaded `{kind: Stimuli}` instead of `root`."""
-    is_cifar = isinstance(mapping, str) and mapping == 'cifar10'   # 'imagenet' and dicts: 224 px, ImageNet statistics
-    cmap = class_mapping(mapping)
-    resolution = resolution or (32 if is_cifar else 224)
-    mean = mean or (CIFAR_MEAN if is_cifar else IMAGENET_MEAN)
-    std = std or (CIFAR_STD if is_cifar else IMAGENET_STD)
+    """Shape bias of `model` on the cue-conflict stimuli in `root` (default `<data root>/shape-bias`) under `mapping`
+    ('cifar10', 'cifar100', 'imagenet' or a dict; it must fit the model's outputs), and its accuracy on edges and filled
+    silhouettes (`controls`). `resolution`, `mean`, `std` default as `input_resolution` and the mapping's dataset say.
+    `stimuli`: already loaded `{kind: Stimuli}` instead of `root`."""
+    class_mapping(mapping)                                              # a known name or a well-formed dict
+    resolution, res_source = input_resolution(model, mapping, resolution)
+    mean, std, norm_source = _mean_std(mapping, mean, std)
+    num_out = _num_outputs(model, resolution, res_source, mean, std)    # one forward pass: the model takes this input ...
+    cmap = class_mapping(mapping, num_classes=num_out)                  # ... and its outputs fit the mapping
     stimuli = dict(stimuli or {})
     kinds = KINDS if controls else KINDS[:1]
     for k in kinds:
@@ -175,11 +259,12 @@ def shape_bias(model: nn.Module, root: str | Path | None = None, mapping: str | 
     res = dict(shape_bias=sh / (sh + th) if sh + th else float('nan'), shape_hits=sh, texture_hits=th, n=n,
                shape_accuracy=sh / n, texture_accuracy=th / n, n_same_class=int((in_map & (cc.shape == cc.texture)).sum()),
                n_unmapped=int((~in_map).sum()), per_class=per_class, categories=list(cmap),
-               mapping=mapping if is_cifar else 'custom', resolution=resolution)
+               mapping=mapping if isinstance(mapping, str) else 'custom', num_outputs=num_out,
+               resolution=resolution, resolution_source=res_source, mean=mean, std=std, normalisation=norm_source)
     for k, key in (('edges', 'edges'), ('filled-silhouettes', 'silhouettes')):
         if k not in kinds: continue
         st = stimuli[k]; sel = torch.isin(st.shape, usable)
-        p = _predict_categories(model, st, sel, cmap, resolution, mean, std, batch_size, progress)
+        p = _predict_categories(model, st, sel, cmap, resolution, mean, std, batch_size, progress) if sel.any() else None
         res[f'{key}_accuracy'] = (p == st.shape[sel]).float().mean().item() if sel.any() else float('nan')
         res[f'n_{key}'] = int(sel.sum())
     return res

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Optional
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'NON_IDENTITY', 'TrainConfig', 'param_groups', 'make_optimizer', 'lr_factor', 'unwrap',
+__all__ = ['OPTIMIZERS', 'RECIPES', 'NON_IDENTITY', 'TrainConfig', 'param_groups', 'make_optimizer', 'lr_factor', 'unwrap',
            'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'checkpoint_config', 'head_name', 'reset_head',
-           'load_model', 'run_dir_for', 'NonFiniteLoss', 'dist_env', 'init_distributed', 'prepare', 'train', 'read_log',
-           'plot_log']
+           'head_classes', 'load_model', 'checkpoint_model_name', 'run_dir_for', 'NonFiniteLoss',
+           'evaluate_random_views', 'dist_env', 'init_distributed', 'prepare', 'train', 'read_log', 'plot_log']
 
 # %% ../nbs/04_train.ipynb #5ae65d9a
 import torch
@@ -23,10 +23,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 from safetensors.torch import save_file, load_file, safe_open
-from .core import MlpscaleError, check_choice, get_device, seed_everything, write_json, read_json, atomic_path, params_hash, retain_freed_memory
+from .core import MlpscaleError, check_choice, get_device, seed_everything, write_json, read_json, atomic_path, params_hash, retain_freed_memory, note
 from .models import create_model, model_entry, load_official_checkpoint, load_state_dict_checked, check_state_dict, count_params, count_flops
-from .data import load_dataset, DeviceLoader, DATASETS
-from .evaluate import evaluate
+from .data import load_dataset, check_dataset, DeviceLoader, DATASETS
+from .evaluate import evaluate, evaluate_passes
 from .locality import locality_penalty, locality_summary, prune_to_locality, finalize_pruning, first_layer_images
 
 # %% ../nbs/04_train.ipynb #b4f24c09
@@ -41,6 +41,8 @@ class TrainConfig:
     data_path: Optional[str] = _f(None, "folder of an ImageFolder/TinyImageNet tree (default <data-root>/<dataset>)")
     download: bool = _f(False, "let torchvision download the dataset if it is missing")
     resolution: Optional[int] = _f(None, "input resolution the model sees (default: the dataset's, or the checkpoint's)")
+    interp: str = _f('bilinear', "resampling to the model's resolution: bilinear, or area (the official FFCV pipeline: OpenCV INTER_AREA, integer crop boxes)")
+    num_classes: Optional[int] = _f(None, "classes of the model's head (default: the dataset's; fine-tuning: a new head when it differs from the checkpoint's)")
     train_limit: Optional[int] = _f(None, "train on a random subset of this many examples")
     test_limit: Optional[int] = _f(None, "evaluate on a random subset of this many examples")
     epochs: int = _f(12, "number of epochs")
@@ -49,6 +51,7 @@ class TrainConfig:
     lr: float = _f(2e-3, "peak learning rate")
     weight_decay: float = _f(0.05, "decoupled weight decay")
     momentum: float = _f(0.9, "SGD momentum")
+    nesterov: bool = _f(False, "Nesterov momentum for SGD (the official code: off)")
     schedule: str = _f('cosine', "cosine (warmup then cosine decay to 0) or constant (warmup then constant)")
     warmup: float = _f(1.0, "linear warmup length in epochs (fractions allowed)")
     label_smoothing: float = _f(0.1, "label smoothing of the cross-entropy")
@@ -65,7 +68,7 @@ class TrainConfig:
     prune_k: int = _f(0, "prune each first-layer unit to its k nearest pixels before training (fine-tuning; 0: off)")
     prune_how: str = _f('nearest', "pruning rule: nearest (k pixels nearest the unit's centre) or window (k largest in a window)")
     device: str = _f('auto', "auto, cpu, cuda or cuda:N")
-    amp: str = _f('auto', "bf16 autocast: auto (on CUDA only), bf16 or off")
+    amp: str = _f('auto', "bf16 autocast: auto (on CUDA only), bf16, off (fp32), or tf32 (fp32 with TF32 matmuls on CUDA, as the official code)")
     compile: bool = _f(False, "torch.compile the model")
     seed: int = _f(0, "seed for initialisation, data order and augmentation")
     out_dir: Optional[str] = _f(None, "run folder (default runs/<command>/<model>-<dataset>-<hash>; never overwritten)")
@@ -73,11 +76,13 @@ class TrainConfig:
     ckpt_every: int = _f(0, "also checkpoint every this many optimiser steps (0: at the end of each epoch only)")
     keep_ckpts: int = _f(2, "checkpoints kept in <out-dir>/checkpoints")
     eval_every: int = _f(1, "evaluate on the test split every this many epochs (and after the last)")
-    tta: int = _f(1, "test-time augmentation views for the final evaluation")
+    tta: int = _f(1, "test-time augmentation views for the final evaluation (fixed views: 2 flips, 6 shifts, 10 both)")
+    tta_random: int = _f(0, "also evaluate at the end with this many random crop+flip views averaged (crop-scale/ratio as in training; the official TTA: 100)")
     checkpoint: Optional[str] = _f(None, "weights to start from (fine-tune) or to evaluate: a run folder, model.safetensors, or an official .pt")
     mode: str = _f('full', "fine-tuning mode: full (body at lr x body-lr-mult) or linear (linear probe, body frozen)")
     body_lr_mult: float = _f(0.1, "learning-rate multiplier of the body when fine-tuning (official recipe: 0.1)")
     max_steps: Optional[int] = _f(None, "stop after this many optimiser steps (smoke tests)")
+    recipe: Optional[str] = _f(None, "a named preset of flags, applied before the flags given: official-finetune (see RECIPES)")
     progress: bool = _f(True, "show a progress bar")
 
     def validate(self) -> 'TrainConfig':
@@ -85,21 +90,36 @@ class TrainConfig:
         if self.dataset == 'packed' and not self.data_path: raise MlpscaleError("--dataset packed needs --data-path DIR (a folder written by mlpscale pack)")
         check_choice('optimizer', self.optimizer, OPTIMIZERS)
         check_choice('schedule', self.schedule, ('cosine', 'constant'))
-        check_choice('amp', self.amp, ('auto', 'bf16', 'off'))
+        check_choice('amp', self.amp, ('auto', 'bf16', 'off', 'tf32'))
+        check_choice('interp', self.interp, ('bilinear', 'area'))
+        if self.recipe is not None: check_choice('recipe', self.recipe, RECIPES)
         check_choice('mode', self.mode, ('full', 'linear'))
         check_choice('prune_how', self.prune_how, ('nearest', 'window'))
-        for k in ('locality', 'prune_k', 'mixup', 'cutmix', 'label_smoothing', 'clip_grad'):
+        for k in ('locality', 'prune_k', 'mixup', 'cutmix', 'label_smoothing', 'clip_grad', 'tta_random', 'warmup', 'weight_decay', 'momentum', 'body_lr_mult'):
             if getattr(self, k) < 0: raise MlpscaleError(f"{k}={getattr(self, k)} must be >= 0")
         if self.model is not None: model_entry(self.model)
         if self.model is None and self.checkpoint is None: raise MlpscaleError("model=None needs a --checkpoint to take the architecture from; pass --model NAME")
         for k in ('epochs', 'batch_size', 'accum_steps', 'eval_every', 'tta', 'keep_ckpts'):
             if getattr(self, k) < 1: raise MlpscaleError(f"{k}={getattr(self, k)} must be >= 1")
+        if self.tta > 10: raise MlpscaleError(f"tta={self.tta} is not accepted; use 1 to 10 fixed views (1: the image, 2: + its flip, 6: + four shifts, 10: + their flips), or --tta-random N")
         if self.batch_size % self.accum_steps: raise MlpscaleError(f"batch_size={self.batch_size} must be divisible by accum_steps={self.accum_steps}")
         if self.lr <= 0: raise MlpscaleError(f"lr={self.lr} must be > 0")
+        for k in ('num_classes', 'resolution', 'train_limit', 'test_limit', 'max_steps'):
+            if getattr(self, k) is not None and getattr(self, k) < 1: raise MlpscaleError(f"{k}={getattr(self, k)} must be >= 1 (or none)")
+        if not 0 <= self.label_smoothing < 1: raise MlpscaleError(f"label_smoothing={self.label_smoothing} must be in [0, 1)")
+        if len(tuple(self.crop_scale)) != 2 or not 0 < self.crop_scale[0] <= self.crop_scale[1] <= 1:
+            raise MlpscaleError(f"crop_scale={tuple(self.crop_scale)} must be two numbers with 0 < min <= max <= 1")
+        if len(tuple(self.crop_ratio)) != 2 or not 0 < self.crop_ratio[0] <= self.crop_ratio[1]:
+            raise MlpscaleError(f"crop_ratio={tuple(self.crop_ratio)} must be two numbers with 0 < min <= max")
         self.crop_scale, self.crop_ratio = tuple(self.crop_scale), tuple(self.crop_ratio)
         return self
 
     def to_dict(self) -> dict: return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+    @classmethod
+    def from_recipe(cls, recipe: str, **overrides) -> 'TrainConfig':
+        "The configuration of `recipe` (a key of `RECIPES`) with `overrides` on top."
+        check_choice('recipe', recipe, RECIPES)
+        return cls.from_dict({**RECIPES[recipe], 'recipe': recipe, **overrides})
     @classmethod
     def from_dict(cls, d: dict) -> 'TrainConfig':
         names = {f.name for f in fields(cls)}
@@ -108,8 +128,19 @@ class TrainConfig:
         return cls(**d).validate()
 
 OPTIMIZERS = ('lion', 'adamw', 'sgd')
+# The official fine-tuning recipe: the README's command (`finetune.py ... --batch_size 2048 --epochs 100 --lr 0.01 --weight_decay 0.0001
+# --crop_scale 0.4 1. --crop_ratio 1. 1. --optimizer sgd --augment --mode finetune --smooth 0.3`) as finetune.py, its parser and
+# utils/optimizer.py actually run it: SGD with momentum 0.9 and no Nesterov (MomentumSGD); the head at lr, the body at 0.1 lr; the
+# scheduler 'none' (a constant rate, no warmup); gradient clipping 1.0 (the parser's default); no mixup; fp32 with TF32 matmuls; and no
+# weight decay at all, because `get_optimizer(args.optimizer)(param_groups, lr=args.lr)` never passes --weight_decay on. The data: CIFAR
+# at 32 px upsampled by FFCV (OpenCV INTER_AREA) to the checkpoint's 64 px; the final TTA averages 100 random crop+flip views.
+RECIPES = {
+    'official-finetune': dict(optimizer='sgd', momentum=0.9, nesterov=False, lr=0.01, body_lr_mult=0.1, schedule='constant', warmup=0.0,
+                              weight_decay=0.0, clip_grad=1.0, label_smoothing=0.3, mixup=0.0, cutmix=0.0, crop=True, crop_scale=(0.4, 1.0),
+                              crop_ratio=(1.0, 1.0), flip=True, epochs=100, batch_size=2048, mode='full', interp='area', amp='tf32', tta_random=100),
+}
 # the fields that do not change what is computed: left out of the run id
-NON_IDENTITY = ('out_dir', 'resume', 'progress', 'device', 'data_root', 'data_path', 'download', 'max_steps')
+NON_IDENTITY = ('out_dir', 'resume', 'progress', 'device', 'data_root', 'data_path', 'download', 'max_steps', 'recipe')
 
 # %% ../nbs/04_train.ipynb #8ed95e7b
 def param_groups(model: nn.Module, lr: float, weight_decay: float, head: str | None = None, body_lr_mult: float = 1.0,
@@ -125,14 +156,14 @@ def param_groups(model: nn.Module, lr: float, weight_decay: float, head: str | N
         groups.setdefault((g_lr, wd), []).append(p)
     return [{'params': ps, 'lr': l, 'weight_decay': wd} for (l, wd), ps in groups.items()]
 
-def make_optimizer(name: str, groups: list[dict], lr: float, momentum: float = 0.9) -> torch.optim.Optimizer:
-    "LION (timm), AdamW or SGD with momentum over `groups`."
+def make_optimizer(name: str, groups: list[dict], lr: float, momentum: float = 0.9, nesterov: bool = False) -> torch.optim.Optimizer:
+    "LION (timm), AdamW or SGD with momentum (Nesterov's if asked) over `groups`."
     check_choice('optimizer', name, OPTIMIZERS)
     if name == 'lion':
         from timm.optim import Lion
         return Lion(groups, lr=lr, betas=(0.9, 0.99))
     if name == 'adamw': return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999))
-    return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=True)
+    return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=nesterov)
 
 def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine') -> float:
     "Multiplier of the peak learning rate at optimiser step `step`: linear warmup, then cosine to zero (or constant)."
@@ -217,10 +248,14 @@ def _our_weights(path: Path) -> Path | None:
     return path if path.suffix == '.safetensors' else None
 
 def checkpoint_config(path: str | Path) -> dict:
-    "The training configuration stored with one of our checkpoints (empty for official ones)."
+    "The training configuration stored with one of our checkpoints (empty for official ones and published names)."
+    from mlpscale.pretrained import is_pretrained_name
+    if is_pretrained_name(str(path)): return {}
     w = _our_weights(Path(path))
     if w is None: return {}
-    with safe_open(w, 'pt') as f: return json.loads((f.metadata() or {}).get('config', '{}'))
+    try:
+        with safe_open(w, 'pt') as f: return json.loads((f.metadata() or {}).get('config', '{}'))
+    except Exception as e: raise MlpscaleError(f"checkpoint {w} is not a readable safetensors file ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__}); write it again or use another") from None
 
 def head_name(model: nn.Module) -> str:
     "Name of the classifier module (`linear_out` for the paper's MLPs, timm's `get_classifier` otherwise)."
@@ -238,26 +273,54 @@ def reset_head(model: nn.Module, num_classes: int) -> nn.Module:
     else: model.reset_classifier(num_classes)
     return model
 
-def load_model(path: str | Path, model: str | None = None, num_classes: int | None = None, resolution: int | None = None) -> nn.Module:
-    """Build `model` (default: the checkpoint's architecture) and load the weights at `path`. With another `num_classes`
-    than the checkpoint's, the head is re-initialised."""
-    path = Path(path)
-    if not path.exists(): raise MlpscaleError(f"checkpoint not found: {path}")
-    w = _our_weights(path)
-    if w is None and path.is_dir(): raise MlpscaleError(f"no model.safetensors in {path} (nor in its checkpoints/)")
-    if w is not None:
-        cfg = checkpoint_config(w); sd = load_file(w)
-        name = cfg.get('model'); res = cfg.get('resolution_used') or cfg.get('resolution')
-        nc = cfg.get('num_classes') or sd[[k for k in sd if k.endswith('weight')][-1]].shape[0]
+def head_classes(model: nn.Module) -> int:
+    "The number of classes the model's head predicts."
+    head = model.get_submodule(head_name(model))
+    return head.out_features if hasattr(head, 'out_features') else int(getattr(model, 'num_classes'))
+
+def _resolution_error(what, res: int, asked: int) -> MlpscaleError:
+    return MlpscaleError(f"{what} takes {res} px inputs (its first layer has {3 * res * res} = 3x{res}x{res} inputs), but resolution {asked} "
+                         f"was asked for: an MLP's first layer fixes its resolution; drop --resolution (data is resized to {res} px) or set --resolution {res}")
+
+def load_model(path: str | Path, model: str | None = None, num_classes: int | None = None, resolution: int | None = None,
+               progress: bool = True) -> nn.Module:
+    """Build the model a checkpoint describes and load its weights. `path`: a run folder (its final `model.safetensors`), a
+    checkpoint folder, a `.safetensors` file of ours, an official weights file, or a published checkpoint's name
+    (`mlpscale.pretrained`). The architecture, head and resolution are the checkpoint's; `model` / `resolution` must fit them.
+    `num_classes` other than the checkpoint's gives a new head (`reset_head`): callers that do this say so."""
+    from mlpscale.pretrained import is_pretrained_name, load_pretrained, resolve_checkpoint
+    from mlpscale.models import read_state_dict, infer_architecture
+    if is_pretrained_name(str(path)): m = load_pretrained(str(path), model=model, resolution=resolution, progress=progress)
     else:
-        from mlpscale.models import official_config
-        off = official_config(json.loads((path.parent/'config.txt').read_text())) if (path.parent/'config.txt').exists() else {}
-        if not off: return load_official_checkpoint(path)     # raises the clear 'no config' error
-        sd = torch.load(path, map_location='cpu', weights_only=True); name, res, nc = off['name'], off['resolution'], off['num_classes']
-    m = create_model(model or name, num_classes=nc, resolution=resolution or res)
-    load_state_dict_checked(m, sd, what=f'checkpoint {path}')
-    if num_classes is not None and num_classes != nc: reset_head(m, num_classes)
+        path = resolve_checkpoint(path)          # a clear error, with a suggestion, for what does not exist
+        w = _our_weights(path)
+        if w is None and path.is_dir(): raise MlpscaleError(f"no model.safetensors in {path} (nor in its checkpoints/): not a run or checkpoint folder")
+        if w is None: m = load_official_checkpoint(path, model=model, resolution=resolution)
+        else:
+            cfg = checkpoint_config(w); sd = read_state_dict(w)
+            name, res, nc = cfg.get('model'), cfg.get('resolution_used') or cfg.get('resolution'), cfg.get('num_classes')
+            if 'linear_in.weight' in sd and 'linear_out.weight' in sd:      # the paper's MLPs: the tensors say it all
+                arch = infer_architecture(sd, what=f'checkpoint {w}'); name, res, nc = name or arch['name'], arch['resolution'], arch['num_classes']
+                if resolution is not None and resolution != res: raise _resolution_error(f'checkpoint {path}', res, resolution)
+            if not name: raise MlpscaleError(f"checkpoint {w} does not say which model it holds (no 'model' in its metadata); pass --model NAME")
+            m = create_model(model or name, num_classes=nc or 10, resolution=resolution or res or 32)
+            load_state_dict_checked(m, sd, what=f'checkpoint {path}')
+        m.source_config = cfg if w is not None else {}
+    if num_classes is not None and num_classes != head_classes(m): reset_head(m, num_classes)
     return m
+
+def checkpoint_model_name(path: str | Path) -> str:
+    "The architecture a checkpoint holds (a zoo name, a run folder or file of ours, or official weights), without building it."
+    from mlpscale.pretrained import is_pretrained_name, ZOO, resolve_checkpoint
+    from mlpscale.models import read_state_dict, infer_architecture
+    if is_pretrained_name(str(path)): return ZOO[str(path)].architecture
+    path = resolve_checkpoint(path)
+    name = checkpoint_config(path).get('model')
+    if name: return name
+    w = _our_weights(path) or path
+    if w.is_dir(): raise MlpscaleError(f"no model.safetensors in {path} (nor in its checkpoints/): not a run or checkpoint folder")
+    return infer_architecture(read_state_dict(w), what=f'checkpoint {w}')['name']
+
 
 # %% ../nbs/04_train.ipynb #82cc8720
 def run_dir_for(cfg: TrainConfig, command: str = 'train', root: str | Path = 'runs') -> Path:
@@ -267,9 +330,14 @@ def run_dir_for(cfg: TrainConfig, command: str = 'train', root: str | Path = 'ru
         if (p/'config.json').exists() and not cfg.resume:
             raise MlpscaleError(f"out_dir {p} already holds a run; pass --resume to continue it, or choose another --out-dir")
         if cfg.resume and not (p/'config.json').exists(): raise MlpscaleError(f"--resume: no run to resume in {p} (no config.json)")
+        if p.exists() and not p.is_dir(): raise MlpscaleError(f"out_dir {p} is a file; choose a folder")
+        # a folder that holds something else is never written into (the runner's own files of a papermill run are expected)
+        other = [f.name for f in p.iterdir() if f.name not in ('run.json', 'params.json') and f.suffix != '.ipynb'] if p.is_dir() and not cfg.resume else []
+        if other: raise MlpscaleError(f"out_dir {p} already exists and holds other files ({', '.join(sorted(other)[:3])}); choose a new or empty folder")
         return p
     ident = {k: v for k, v in cfg.to_dict().items() if k not in NON_IDENTITY}
-    base = Path(root)/command/f"{cfg.model or 'ckpt'}-{cfg.dataset}-{params_hash(ident)}"
+    model = cfg.model or (checkpoint_model_name(cfg.checkpoint) if cfg.checkpoint else 'model')
+    base = Path(root)/command/f"{model}-{cfg.dataset}-{params_hash(ident)}"
     if cfg.resume:
         if not (base/'config.json').exists(): raise MlpscaleError(f"--resume: no run to resume in {base}; pass its --out-dir")
         return base
@@ -281,8 +349,18 @@ def run_dir_for(cfg: TrainConfig, command: str = 'train', root: str | Path = 'ru
 class NonFiniteLoss(MlpscaleError): "The loss became NaN or inf."
 
 def _amp_dtype(cfg, dev):
-    "bf16 when asked for, or by default on CUDA; else None (full precision)."
+    "bf16 when asked for, or by default on CUDA; else None (full precision; with amp='tf32', TF32 matmuls on CUDA as the official code)."
+    if dev.type == 'cuda': torch.backends.cuda.matmul.allow_tf32 = cfg.amp == 'tf32'
     return torch.bfloat16 if cfg.amp == 'bf16' or (cfg.amp == 'auto' and dev.type == 'cuda') else None
+
+def evaluate_random_views(model: nn.Module, test_data, cfg: TrainConfig, res: int, dev, progress: bool = False) -> dict:
+    """The official test-time augmentation: softmax averaged over `cfg.tta_random` random views of every test image, each a random
+    resized crop (`cfg.crop_scale`, `cfg.crop_ratio`) and flip, resampled with `cfg.interp` (the official finetune.py: 100 views)."""
+    passes = (DeviceLoader(test_data, 1024, train=False, augment=True, resolution=res, device=dev, seed=_view_seed(cfg.seed, v), scale=cfg.crop_scale,
+                           ratio=cfg.crop_ratio, crop=True, flip=True, interp=cfg.interp) for v in range(cfg.tta_random))
+    return evaluate_passes(model, passes, n=cfg.tta_random, class_names=getattr(test_data, 'classes', None), amp_dtype=_amp_dtype(cfg, dev), progress=progress)
+
+def _view_seed(seed: int, view: int) -> int: return 1_000_003 * (seed + 1) + view
 
 def _autocast(cfg, dev):
     return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=_amp_dtype(cfg, dev) is not None)
@@ -324,40 +402,101 @@ def _barrier(world: int):
         import torch.distributed as dist
         dist.barrier()
 
-def prepare(cfg: TrainConfig, dev: torch.device | None = None):
-    "Data loaders, model and resolution for `cfg` (used by train and evaluate)."
-    dev = dev or get_device(cfg.device)
-    kw = dict(root=cfg.data_root, download=cfg.download, data_path=cfg.data_path, seed=cfg.seed)
+def _load_data(cfg: TrainConfig, split: str, resolution: int | None):
     if cfg.dataset == 'packed':   # memory-mapped shards streamed by ShardedLoader; the (small) test split is held in memory
         from mlpscale.pack import PackedData
-        train_data = PackedData(cfg.data_path, split='train', limit=cfg.train_limit)
-        test_data = PackedData(cfg.data_path, split='test', limit=cfg.test_limit).to_image_data()
+        d = PackedData(cfg.data_path, split=split, limit=cfg.train_limit if split == 'train' else cfg.test_limit)
+        return d if split == 'train' else d.to_image_data()
+    return load_dataset(cfg.dataset, split, root=cfg.data_root, download=cfg.download, data_path=cfg.data_path, seed=cfg.seed,
+                        resolution=resolution, interp=cfg.interp, limit=cfg.train_limit if split == 'train' else cfg.test_limit)
+
+def _checkpoint_classes(model) -> tuple[str | None, list | None]:
+    "The dataset a loaded checkpoint was trained or fine-tuned on, and its class names, where known."
+    from mlpscale.pretrained import ZOO
+    name = getattr(model, 'pretrained_name', None)
+    if name: return ({'in21k': 'imagenet21'}.get(ZOO[name].dataset, ZOO[name].dataset), None)
+    c = getattr(model, 'source_config', None) or {}
+    return c.get('dataset'), c.get('classes')
+
+def prepare(cfg: TrainConfig, dev: torch.device | None = None, purpose: str | None = None):
+    """Device, data, model and resolution for `cfg`. `purpose`: 'train' (from scratch), 'finetune' (from `cfg.checkpoint`; a new
+    head, with a note, where the data has other classes than the checkpoint) or 'eval' (the test split only; a checkpoint whose head
+    does not predict the data's classes is refused). Returns `(dev, train_data or None, test_data, model, resolution)`."""
+    purpose = purpose or ('finetune' if cfg.checkpoint else 'train')
+    check_choice('purpose', purpose, ('train', 'finetune', 'eval'))
+    dev = dev or get_device(cfg.device)
+    splits = ('test',) if purpose == 'eval' else ('train', 'test')
+    if cfg.dataset not in ('packed', 'synthetic'):           # missing or damaged data: the error before any model is built
+        for s in splits: check_dataset(cfg.dataset, s, root=cfg.data_root, download=cfg.download, data_path=cfg.data_path)
+    model = load_model(cfg.checkpoint, cfg.model, resolution=cfg.resolution, progress=cfg.progress) if purpose != 'train' else None
+    res_model = _model_resolution(model) if model is not None else None
+    data = {s: _load_data(cfg, s, cfg.resolution or res_model) for s in splits}
+    ref = data.get('train') or data['test']
+    n_data = ref.num_classes
+    if purpose != 'eval' and cfg.num_classes is not None and cfg.num_classes < n_data:
+        raise MlpscaleError(f"num_classes={cfg.num_classes} is smaller than the {n_data} classes of {cfg.dataset}; drop --num-classes or give at least {n_data}")
+    if purpose == 'train':
+        model = create_model(cfg.model, num_classes=cfg.num_classes or n_data, resolution=cfg.resolution or ref.resolution)
     else:
-        train_data = load_dataset(cfg.dataset, 'train', resolution=cfg.resolution, limit=cfg.train_limit, **kw)
-        test_data = load_dataset(cfg.dataset, 'test', resolution=cfg.resolution, limit=cfg.test_limit, **kw)
-    if cfg.checkpoint:
-        model = load_model(cfg.checkpoint, cfg.model, num_classes=train_data.num_classes, resolution=cfg.resolution)
-    else:
-        model = create_model(cfg.model, num_classes=train_data.num_classes, resolution=cfg.resolution or train_data.resolution)
-    res = cfg.resolution or _model_resolution(model) or train_data.resolution
-    return dev, train_data, test_data, model, res
+        n_ckpt, (ck_data, ck_classes) = head_classes(model), _checkpoint_classes(model)
+        same_labels = (ck_classes == list(ref.classes)) if ck_classes else (ck_data in (None, cfg.dataset) or ck_data == 'imagefolder')
+        if purpose == 'eval':
+            if cfg.num_classes is not None and cfg.num_classes != n_ckpt:
+                raise MlpscaleError(f"--num-classes {cfg.num_classes} does not match checkpoint {cfg.checkpoint}, whose head has {n_ckpt} classes")
+            if n_ckpt != n_data or not same_labels:
+                raise MlpscaleError(f"checkpoint {cfg.checkpoint} has a {n_ckpt:,}-class head" + (f" trained on {ck_data}" if ck_data else '')
+                                    + f", but {cfg.dataset} has {n_data:,} classes" + ('' if n_ckpt != n_data else ' with other labels')
+                                    + ": its scores would be read against another label set. Fine-tune it first (mlpscale finetune "
+                                    f"--checkpoint {cfg.checkpoint} --dataset {cfg.dataset}) or train a linear probe on it (--mode linear)")
+        else:
+            want = cfg.num_classes or n_data
+            if want != n_ckpt or not same_labels:
+                reset_head(model, want)
+                note(f"replaced the {n_ckpt:,}-class head of {cfg.checkpoint}" + (f" ({ck_data})" if ck_data else '')
+                     + f" by a new {want:,}-class head for {cfg.dataset}")
+    res = cfg.resolution or _model_resolution(model) or ref.resolution
+    return dev, data.get('train'), data['test'], model, res
 
 def _model_resolution(model):
     d = getattr(model, 'dim_in', None)
     return int(round((d / 3) ** 0.5)) if d else None
 
 # %% ../nbs/04_train.ipynb #ec6d764a
-def train(cfg: TrainConfig, command: str = 'train', runs_root: str | Path = 'runs') -> dict:
-    "Run the job `cfg` describes (in one process, or in each of torchrun's); returns the final metrics (also in `<out_dir>/metrics.json`)."
+def train(cfg: TrainConfig, command: str = 'train', runs_root: str | Path = 'runs', argv: list[str] | None = None) -> dict:
+    """Run the job `cfg` describes (in one process, or in each of torchrun's); returns the final metrics (also in `<out_dir>/metrics.json`).
+    The run folder gets the runs store's record (`run.json`: command `argv`, parameters, machine, versions, status), unless a papermill
+    run owns the folder; a job that fails after its folder exists is kept and marked failed."""
     cfg.validate()
     rank, world, dev, created = init_distributed(cfg.device)
-    try: return _train(cfg, command, runs_root, rank, world, dev)
+    rec = {}
+    try: return _train(cfg, command, runs_root, rank, world, dev, rec, argv)
+    except BaseException as e:
+        _end_record(rec, 'failed', e); raise
     finally:
         if created:
             import torch.distributed as dist
             dist.destroy_process_group()
 
-def _train(cfg, command, runs_root, rank, world, dev):
+def _start_record(rec: dict, out: Path, command: str, params: dict, argv):
+    "Open the runs-store record of a job in `out` (not where a papermill run already owns the folder)."
+    from mlpscale.experiments import start_run
+    def kind(d: Path):
+        try: return read_json(d/'run.json').get('kind') if (d/'run.json').exists() else None
+        except (OSError, ValueError): return None
+    # a papermill run owns its folder and the jobs its notebook trains in sub-folders: they are parts of that run, not runs
+    if any(kind(d) == 'papermill' for d in [out, *list(Path(out).resolve().parents)[:3]]): return
+    rec.update(dir=out, info=start_run(out, command, params, command=['mlpscale', command, *argv] if argv is not None else None))
+
+def _end_record(rec: dict, status: str, error: BaseException | None = None):
+    if rec.get('info') is None: return
+    from mlpscale.experiments import end_run
+    msg = None if error is None else ('interrupted' if isinstance(error, KeyboardInterrupt) else
+                                      (str(error).strip().splitlines() or [type(error).__name__])[0] if isinstance(error, MlpscaleError)
+                                      else f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}")
+    end_run(rec['dir'], rec.pop('info'), status, error=msg)
+
+def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
+    rec = {} if rec is None else rec
     main = rank == 0
     try: out = run_dir_for(cfg, command, runs_root) if main else None
     except MlpscaleError as e: out = e
@@ -369,7 +508,7 @@ def _train(cfg, command, runs_root, rank, world, dev):
     micro = cfg.batch_size // cfg.accum_steps
     if micro % world: raise MlpscaleError(f"batch_size={cfg.batch_size} / accum_steps={cfg.accum_steps} = {micro} must be divisible by the {world} ranks")
     seed_everything(cfg.seed)
-    dev, train_data, test_data, model, res = prepare(cfg, dev)
+    dev, train_data, test_data, model, res = prepare(cfg, dev, purpose='finetune' if cfg.checkpoint else 'train')
     model.to(dev)
     extra = {}
     if cfg.locality > 0: first_layer_images(model, res)    # a model without a pixel-level first layer fails here, clearly
@@ -378,13 +517,13 @@ def _train(cfg, command, runs_root, rank, world, dev):
     finetune = cfg.checkpoint is not None
     head = head_name(model) if finetune else None
     groups = param_groups(model, cfg.lr, cfg.weight_decay, head, cfg.body_lr_mult, linear_probe=finetune and cfg.mode == 'linear')
-    opt = make_optimizer(cfg.optimizer, groups, cfg.lr, cfg.momentum)
+    opt = make_optimizer(cfg.optimizer, groups, cfg.lr, cfg.momentum, cfg.nesterov)
     from mlpscale.pack import PackedData, ShardedLoader
     Loader = ShardedLoader if isinstance(train_data, PackedData) else DeviceLoader   # the same interface and augmentation
     train_dl = Loader(train_data, micro, train=True, resolution=res, device=dev, seed=cfg.seed, crop=cfg.crop,
                             scale=cfg.crop_scale, ratio=cfg.crop_ratio, flip=cfg.flip, mixup_alpha=cfg.mixup, cutmix_alpha=cfg.cutmix,
-                            rank=rank, world_size=world)
-    test_dl = DeviceLoader(test_data, 1024, train=False, resolution=res, device=dev)
+                            rank=rank, world_size=world, interp=cfg.interp)
+    test_dl = DeviceLoader(test_data, 1024, train=False, resolution=res, device=dev, interp=cfg.interp)
     steps_per_epoch = len(train_dl) // cfg.accum_steps
     if steps_per_epoch == 0: raise MlpscaleError(f"batch_size={cfg.batch_size} is larger than the training set ({len(train_data)} examples)")
     total = steps_per_epoch * cfg.epochs
@@ -392,7 +531,7 @@ def _train(cfg, command, runs_root, rank, world, dev):
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total, warm, cfg.schedule))
     if cfg.model is None: cfg.model = unwrap(model).model_name   # fine-tuning: the checkpoint's architecture
 
-    record = {**cfg.to_dict(), 'resolution_used': res, 'num_classes': train_data.num_classes, 'out_dir': str(out),
+    record = {**cfg.to_dict(), 'resolution_used': res, 'num_classes': head_classes(model), 'classes': list(train_data.classes), 'out_dir': str(out),
               'params': count_params(model), 'flops_per_image': count_flops(model, res), 'world_size': world, **extra}
     ckpts, log_path = out/'checkpoints', out/'log.jsonl'
     start_epoch, start_step, opt_step, elapsed, sums = 0, 0, 0, 0.0, [0.0, 0.0, 0]
@@ -404,6 +543,7 @@ def _train(cfg, command, runs_root, rank, world, dev):
             with atomic_path(log_path) as t: t.write_text(''.join(l + '\n' for l in lines))   # drop epochs logged after the checkpoint
     elif main:
         out.mkdir(parents=True, exist_ok=True); write_json(out/'config.json', record)
+    if main: _start_record(rec, out, command, cfg.to_dict(), argv)
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel as DDP
         ddp = DDP(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
@@ -479,14 +619,20 @@ def _train(cfg, command, runs_root, rank, world, dev):
             save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, t,
                       metadata={'config': json.dumps(record), 'model': cfg.model or ''})
         final = evaluate(model, test_dl, n_views=cfg.tta, amp_dtype=_amp_dtype(cfg, dev)) if cfg.tta > 1 else None
+        rnd = evaluate_random_views(model, test_data, cfg, res, dev) if cfg.tta_random > 0 else None
         rows = [json.loads(l) for l in log_path.read_text().splitlines()]
         metrics = {'main': 'test_top1', 'test_top1': rows[-1].get('test_top1'), 'test_top5': rows[-1].get('test_top5'),
                    'test_loss': rows[-1].get('test_loss'), 'train_time_s': elapsed, 'epochs': len(rows), 'steps': opt_step,
                    'model': cfg.model, 'dataset': cfg.dataset, 'params': record['params'], 'device': str(dev), 'world_size': world,
                    'device_name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
                    **({'test_top1_tta': final['top1'], 'tta_views': cfg.tta} if final else {}),
+                   **({'test_top1_tta_random': rnd['top1'], 'test_top5_tta_random': rnd['top5'], 'tta_random_views': cfg.tta_random} if rnd else {}),
+                   'interp': cfg.interp, 'resolution': res, 'num_classes': head_classes(model), 'synthetic': cfg.dataset == 'synthetic',
+                   'train_images': len(train_data), 'test_images': len(test_data), 'checkpoint': cfg.checkpoint,
+                   'published_checkpoint': getattr(unwrap(model), 'pretrained_name', None),
                    **({'first_layer_spread': loc['mean_spread'], 'first_layer_window': loc['mean_window']} if loc else {}), **extra}
         write_json(out/'metrics.json', metrics)
+        _end_record(rec, 'finished')
         metrics = {**metrics, 'out_dir': str(out)}
     return _broadcast(metrics, world)
 

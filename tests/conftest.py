@@ -12,9 +12,9 @@ HAVE_CIFAR = (DATA / 'cifar-10-batches-py').exists()
 
 needs_cifar = pytest.mark.skipif(not HAVE_CIFAR, reason=f'CIFAR-10 not found under {DATA} (set MLPSCALE_DATA; CI has ../shared/data)')
 
-def mlpscale(*args, cwd=None, timeout=600, check=False):
-    "Run the `mlpscale` command (as `python -m mlpscale.cli`) and return the CompletedProcess."
-    env = {**os.environ, 'PYTHONPATH': str(ROOT), 'TQDM_DISABLE': '1'}
+def mlpscale(*args, cwd=None, timeout=600, check=False, env_extra=None):
+    "Run the `mlpscale` command (as `python -m mlpscale.cli`, with `env_extra` on top of the environment) and return the CompletedProcess."
+    env = {**os.environ, 'PYTHONPATH': str(ROOT), 'TQDM_DISABLE': '1', **(env_extra or {})}
     r = subprocess.run([sys.executable, '-m', 'mlpscale.cli', *map(str, args)], cwd=cwd, env=env, capture_output=True,
                        text=True, timeout=timeout)
     if check and r.returncode: raise AssertionError(f'mlpscale {args} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}')

@@ -4,21 +4,29 @@ from conftest import mlpscale
 
 def test_bench_infer_prints_table(tmp_path):
     r = mlpscale('bench', 'infer', '--models', 'B_2-Wi_64,ResNet_10-Wi_8', '--batch-sizes', '1,16', '--min-time', '0.05',
-                 '--out', tmp_path / 'infer', check=True)
+                 '--out', tmp_path / 'infer', cwd=tmp_path, check=True)
     rows = json.loads((tmp_path / 'infer.json').read_text())
     rows = rows['rows'] if isinstance(rows, dict) else rows
     assert {(x['model'], x['batch_size'], x['regime']) for x in rows} == {(m, b, g) for m in ('B_2-Wi_64', 'ResNet_10-Wi_8')
                                                                          for b in (1, 16) for g in ('model', 'end2end')}
     assert all(x['img_s'] > 0 and 0 < x['gemm_frac'] for x in rows)
     assert 'B_2-Wi_64' in r.stdout and 'ResNet_10-Wi_8' in r.stdout
+    # the runs store holds the benchmark too: listed by `mlpscale runs` with its main metric
+    rec = next((tmp_path / 'runs' / 'bench-infer').iterdir())
+    assert json.loads((rec / 'run.json').read_text())['status'] == 'finished'
+    m = json.loads((rec / 'metrics.json').read_text())
+    assert m['main'] == 'best_gemm_frac' and m['best_gemm_frac'] == max(x['gemm_frac'] for x in rows)
+    assert 'bench-infer' in mlpscale('runs', cwd=tmp_path, check=True).stdout
 
 def test_bench_train_prints_both_steps_and_ratio(tmp_path):
     r = mlpscale('bench', 'train', '--model', 'B_2-Wi_64', '--resolution', '16', '--batch-size', '128', '--steps', '3',
-                 '--warmup', '1', '--num-workers', '0', '--json', tmp_path / 't.json', check=True)
+                 '--warmup', '1', '--num-workers', '0', '--json', tmp_path / 't.json', cwd=tmp_path, check=True)
     res = json.loads((tmp_path / 't.json').read_text())
     assert res['mlpscale']['img_s'] > 0 and res['official']['img_s'] > 0
     assert abs(res['ratio'] - res['mlpscale']['img_s'] / res['official']['img_s']) < 1e-9
     assert 'official-style' in r.stdout and f"{res['ratio']:.2f}x" in r.stdout
+    rec = next((tmp_path / 'runs' / 'bench-train').iterdir())
+    assert json.loads((rec / 'metrics.json').read_text())['ratio'] == res['ratio']
 
 def test_train_softer_and_baseline_families_from_the_cli(tmp_path):
     for name in ('PB_1-Wi_32-P_4-E_8', 'Mixer_1-Wi_16-P_4', 'gMLP_1-Wi_16-P_4', 'ResMLP_1-Wi_16-P_4', 'ViT_1-Wi_32-P_4', 'ConvMixer_1-Wi_16-P_4-K_3'):

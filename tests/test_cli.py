@@ -55,14 +55,37 @@ def test_train_finetune_eval_on_cifar(tmp_path):
              '--test-limit', '2000', '--out-dir', tmp_path / 'lin', check=True)
     lin = json.loads((tmp_path / 'lin' / 'metrics.json').read_text())
     assert lin['model'] == 'B_2-Wi_128' and lin['test_top1'] > 0.25
-    r = mlpscale('eval', '--checkpoint', tmp_path / 'pre', '--tta', '2', '--test-limit', '2000', check=True)
+    r = mlpscale('eval', '--checkpoint', tmp_path / 'pre', '--tta', '2', '--test-limit', '2000', cwd=tmp_path, check=True)
     assert 'top1' in r.stdout and 'per_class' in r.stdout and 'airplane' in r.stdout
+    # the CIFAR-10 model on a 100-class dataset: refused, never scored with a random head
+    from PIL import Image
+    for split in ('train', 'val'):
+        for c in range(100):
+            (tmp_path / 'c100' / split / f'class{c:03d}').mkdir(parents=True)
+            Image.new('RGB', (32, 32), (c, 2 * c, 255 - c)).save(tmp_path / 'c100' / split / f'class{c:03d}' / 'a.png')
+    r = mlpscale('eval', '--checkpoint', tmp_path / 'pre', '--dataset', 'imagefolder', '--data-path', tmp_path / 'c100', '--resolution', '32',
+                 cwd=tmp_path, env_extra={'MLPSCALE_CACHE': str(tmp_path / 'cache')})
+    one_error_line(r, 'has a 10-class head trained on cifar10, but imagefolder has 100 classes')
+    assert 'Fine-tune it first' in r.stderr
 
 @needs_cifar
 def test_bench_loader_prints_the_ratio(tmp_path):
-    r = mlpscale('bench', 'loader', '--batches', '10', '--min-time', '0.5', '--device', 'cpu', '--json', tmp_path / 'b.json', check=True)
+    r = mlpscale('bench', 'loader', '--batches', '10', '--min-time', '0.5', '--device', 'cpu', '--json', tmp_path / 'b.json', cwd=tmp_path, check=True)
     assert 'mlpscale DeviceLoader' in r.stdout and 'ratio:' in r.stdout
     res = json.loads((tmp_path / 'b.json').read_text())
     assert res['mlpscale_img_s'] > 0 and res['torchvision_img_s'] > 0
     assert abs(res['ratio'] - res['mlpscale_img_s'] / res['torchvision_img_s']) < 1e-9
     assert f"{res['ratio']:.1f}x" in r.stdout
+
+def test_cli_runs_are_listed_next_to_papermill_runs(tmp_path):
+    "One runs store: a `mlpscale train` run and a `mlpscale run train` run in a fresh folder, listed together with model, dataset, accuracy and status."
+    mlpscale('train', '--dataset', 'synthetic', '--model', 'B_1-Wi_16', '--epochs', '1', cwd=tmp_path, check=True)
+    mlpscale('run', 'train', '-p', 'model', 'B_1-Wi_32', '-p', 'epochs', '1', cwd=tmp_path, check=True)
+    out = mlpscale('runs', cwd=tmp_path, check=True).stdout
+    rows = [l.split() for l in out.splitlines() if l.startswith('train ')]
+    assert len(rows) == 2, out
+    by_model = {r[3]: r for r in rows}
+    assert set(by_model) == {'B_1-Wi_16', 'B_1-Wi_32'}, out
+    for r in rows: assert r[2] == 'finished' and r[4] == 'synthetic' and r[5] == 'test_top1' and 0 <= float(r[6]) <= 1, r
+    kinds = {json.loads((d / 'run.json').read_text())['kind'] for d in (tmp_path / 'runs' / 'train').iterdir()}
+    assert kinds == {'cli', 'papermill'}

@@ -30,7 +30,9 @@ def test_two_processes_equal_one(tmp_path):
     # one set of outputs: one log line per epoch, no second run folder, no per-rank files
     assert len((tmp_path / 'two' / 'log.jsonl').read_text().splitlines()) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ['one', 'two']
-    assert sorted(p.name for p in (tmp_path / 'two').iterdir()) == ['checkpoints', 'config.json', 'log.jsonl', 'metrics.json', 'model.safetensors']
+    assert sorted(p.name for p in (tmp_path / 'two').iterdir()) == ['checkpoints', 'config.json', 'log.jsonl', 'metrics.json', 'model.safetensors',
+                                                                  'params.json', 'run.json']
+    assert json.loads((tmp_path / 'two' / 'run.json').read_text())['status'] == 'finished'   # rank 0's record
 
 @needs_cifar
 def test_resume_across_ranks(tmp_path):

@@ -1,55 +1,133 @@
-"""`mlpscale run train` executes the experiment notebook with papermill into runs/train/<run-id>/."""
+"""`mlpscale run` / `sweep` / `runs` / `report`: experiment notebooks executed with papermill into runs/<experiment>/<run-id>/,
+their parameters checked before any kernel starts, and one runs store in which every result says what it measured or refuses."""
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 import pytest
 from conftest import mlpscale, needs_cifar
 
+def _snapshot(root: Path) -> dict:
+    "Every file under `root` with its bytes and modification time."
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(root.rglob('*')) if p.is_file()}
+
+def _lines(text: str) -> list[str]: return [l for l in text.strip().splitlines() if l.strip()]
+
+def _runs(root: Path, experiment: str) -> list[Path]: return sorted((root / 'runs' / experiment).iterdir())
+
 @needs_cifar
 def test_run_train_experiment_on_cifar(tmp_path):
-    args = ('run', 'train', '-p', 'dataset', 'cifar10', '-p', 'model', 'B_2-Wi_64', '-p', 'epochs', '1',
-            '-p', 'train_limit', '3000', '-p', 'test_limit', '1000')
-    r = mlpscale(*args, cwd=tmp_path, check=True)
-    runs = sorted((tmp_path / 'runs' / 'train').iterdir())
-    assert len(runs) == 1
-    run = runs[0]
+    mlpscale('run', 'train', '-p', 'dataset', 'cifar10', '-p', 'model', 'B_2-Wi_64', '-p', 'epochs', '1',
+             '-p', 'train_limit', '3000', '-p', 'test_limit', '1000', cwd=tmp_path, check=True)
+    [run] = _runs(tmp_path, 'train')
     params = json.loads((run / 'params.json').read_text())
     assert params['model'] == 'B_2-Wi_64' and params['epochs'] == 1 and params['dataset'] == 'cifar10'
     metrics = json.loads((run / 'metrics.json').read_text())
-    assert 0.15 < metrics['test_top1'] <= 1 and metrics['model'] == 'B_2-Wi_64'
+    assert 0.15 < metrics['test_top1'] <= 1 and metrics['model'] == 'B_2-Wi_64' and metrics['dataset'] == 'cifar10'
     assert json.loads((run / 'run.json').read_text())['status'] == 'finished'
     png = (run / 'learning_curve.png').read_bytes()
     assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 10_000
     assert (run / 'model.safetensors').exists() and (run / 'train.ipynb').exists()
-    before = (run / 'metrics.json').read_bytes()
-    mlpscale(*args, cwd=tmp_path, check=True)          # the same parameters again: a new folder, the old one untouched
-    runs2 = sorted((tmp_path / 'runs' / 'train').iterdir())
-    assert len(runs2) == 2 and (run / 'metrics.json').read_bytes() == before
-    listing = mlpscale('runs', cwd=tmp_path, check=True).stdout
-    assert listing.count('finished') == 2
+    listing = _lines(mlpscale('runs', cwd=tmp_path, check=True).stdout)
+    assert listing[0].split() == ['experiment', 'id', 'status', 'model', 'dataset', 'metric', 'value', 'duration', 'machine']
+    assert listing[2].split()[:7] == ['train', run.name, 'finished', 'B_2-Wi_64', 'cifar10', 'test_top1', f"{metrics['test_top1']:.4g}"]
 
-def test_failing_notebook_names_the_cell(tmp_path):
-    r = mlpscale('run', 'train', '-p', 'model', 'B_x-Wi_1', cwd=tmp_path)
+@pytest.fixture(scope='module')
+def store(tmp_path_factory):
+    "A runs store made by the commands: a train run that fails inside its kernel, then a sweep of the same job over two data roots."
+    d = tmp_path_factory.mktemp('store')
+    roots = [d / 'data-a', d / 'data-b']
+    for r in roots: r.mkdir()
+    fail = mlpscale('run', 'train', '-p', 'batch_size', '4096', '-p', 'epochs', '1', cwd=d)      # synthetic data: 2048 images
+    sweep = mlpscale('sweep', 'train', '-g', f'data_root={roots[0]},{roots[1]}', '-p', 'epochs', '1', cwd=d)
+    return SimpleNamespace(dir=d, roots=roots, fail=fail, sweep=sweep)
+
+FAILED = 'batch_size=4096 is larger than the training set (2048 examples)'
+
+def test_a_failure_inside_the_kernel_leads_with_the_package_message(store):
+    r = store.fail
     assert r.returncode == 2 and 'Traceback' not in r.stderr
-    line = r.stderr.strip().splitlines()[-1]
-    assert line.startswith("error: experiment 'train' failed in cell") and "unknown model 'B_x-Wi_1'" in line, line
-    run = next((tmp_path / 'runs' / 'train').iterdir())
-    assert json.loads((run / 'run.json').read_text())['status'] == 'failed'
-    assert (run / 'train.ipynb').exists()           # the partial output stays
-    assert 'failed' in mlpscale('runs', cwd=tmp_path, check=True).stdout
+    lines = _lines(r.stderr)
+    assert lines[0] == f'error: {FAILED}', lines
+    run = next(p for p in _runs(store.dir, 'train') if 'batch_size=4096' in p.name)
+    assert lines[1].startswith("  in cell In [") and lines[1].endswith(f"of experiment 'train'; partial output in {Path('runs', 'train', run.name, 'train.ipynb')}")
+    info = json.loads((run / 'run.json').read_text())
+    assert (info['status'], info['error']) == ('failed', FAILED) and (run / 'train.ipynb').exists()
 
-def test_unknown_parameter(tmp_path):
-    r = mlpscale('run', 'train', '-p', 'epoch', '2', cwd=tmp_path)
-    assert r.returncode == 2 and "unknown parameter" in r.stderr and 'epochs' in r.stderr
+def test_params_are_json_numbers_and_ids_ignore_the_data_root(store):
+    assert store.sweep.returncode == 0, store.sweep.stderr
+    first, second = [p for p in _runs(store.dir, 'train') if 'batch_size=4096' not in p.name]
+    assert second.name == first.name + '-2'                    # the same computation: the same id, the next number
+    params = json.loads((first / 'params.json').read_text())
+    assert params['crop_ratio'] == [0.75, 4 / 3] and all(type(v) is float for v in params['crop_ratio'])
+    assert params['crop_scale'] == [0.35, 1.0] and params['data_root'] == str(store.roots[0])
+    info = json.loads((second / 'run.json').read_text())
+    assert info['kind'] == 'papermill' and info['command'] == f"mlpscale run train -p epochs 1 -p data_root {store.roots[1]}"
+    assert json.loads((first / 'metrics.json').read_text())['dataset'] == 'synthetic'
 
-def test_sweep_goes_on_after_a_failed_point_and_report_keeps_it_apart(tmp_path):
+def test_runs_lists_failed_runs_apart_with_their_whole_error(store):
+    listing = _lines(mlpscale('runs', cwd=store.dir, check=True).stdout)
+    assert len(listing) == 6 and all(l.split()[2:6] == ['finished', 'B_2-Wi_64', 'synthetic', 'test_top1'] for l in listing[2:4])
+    run = next(p for p in _runs(store.dir, 'train') if 'batch_size=4096' in p.name)
+    assert listing[4] == '1 failed run (counted nowhere):'
+    assert listing[5].startswith(f"train/{run.name}  failed  {FAILED} [cell In [")
+
+def test_report_keeps_failed_and_synthetic_runs_apart(store):
+    out = store.dir / 'results'
+    rep = mlpscale('report', '--out', out, cwd=store.dir, check=True)
+    table, failed = (out / 'train.md').read_text(), (out / 'failed.md').read_text()
+    assert table.count('| synthetic |') == 2 and 'batch_size=4096' not in table and 'generated images' in table
+    assert FAILED in failed
+    assert (out / 'train.png').read_bytes()[:4] == b'\x89PNG'
+    repro = (out / 'reproduction.md').read_text()               # a synthetic run never stands for a paper row
+    assert repro.count('no run yet') == 4 and '0 of 4 from-scratch rows' in rep.stdout
+
+def test_how_mlps_see_with_an_empty_data_root_refuses(tmp_path):
+    empty = tmp_path / 'empty'; empty.mkdir()
+    r = mlpscale('run', 'how_mlps_see', '-p', 'data_root', empty, cwd=tmp_path)
+    assert r.returncode == 2 and 'Traceback' not in r.stderr
+    [line] = _lines(r.stderr)
+    assert line.startswith(f"error: dataset 'cifar10' not found: looked in {empty / 'cifar-10-batches-py'}. "), line
+    assert '-p download True' in line and '-p data_root DIR' in line and '--download' not in line and '--data-root' not in line
+    assert not (tmp_path / 'runs').exists()                    # refused before the kernel: no run folder, nothing claimed
+    listing = mlpscale('runs', cwd=tmp_path, check=True).stdout
+    assert 'how_mlps_see' not in listing and 'top1' not in listing
+
+EMPTY = '<empty>'
+BAD = {   # experiment: [(-p values, what the one error line must name)]
+    'train': [(('dataset', 'imagenet21k'), "dataset='imagenet21k' is not accepted"), (('epochs', '-1'), 'epochs=-1'),
+              (('dataset', 'cifar10', 'data_root', EMPTY), "dataset 'cifar10' not found"), (('model', 'B_x-Wi_1'), "unknown model 'B_x-Wi_1'")],
+    'ablations': [(('dataset', 'imagenet21k'), "dataset='imagenet21k' is not accepted"), (('epochs', '-1'), 'epochs=-1'),
+                  (('dataset', 'cifar10', 'data_root', EMPTY), "dataset 'cifar10' not found"), (('mlp', 'B_x-Wi_1'), "mlp: unknown model 'B_x-Wi_1'")],
+    'how_mlps_see': [(('dataset', 'imagenet21k'), "dataset='imagenet21k' is not accepted"), (('epochs', '-1'), 'epochs=-1'),
+                     (('data_root', EMPTY), "dataset 'cifar10' not found"), (('cnn', 'ResNet_x'), "cnn: unknown model 'ResNet_x'")],
+    'scaling': [(('dataset', 'imagenet21k'), "dataset='imagenet21k' is not accepted"), (('epochs', '-1'), 'epochs=-1'),
+                (('dataset', 'cifar10', 'data_root', EMPTY), "dataset 'cifar10' not found"), (('widths', '[0, 64]'), 'widths=[0, 64] is not accepted')],
+    'speed_vs_accuracy': [(('dataset', 'imagenet21k'), "dataset='imagenet21k' is not accepted"), (('train_epochs', '-1'), 'train_epochs=-1'),
+                          (('dataset', 'cifar10', 'data_root', EMPTY), "dataset 'cifar10' not found"),
+                          (('models', '[B_2-Wi_64, B_x-Wi_1]'), "models: unknown model 'B_x-Wi_1'")],
+}
+
+@pytest.mark.parametrize('experiment', list(BAD))
+def test_bad_values_refused_before_the_kernel(tmp_path, experiment):
+    empty = tmp_path / 'empty'; empty.mkdir()
+    old = tmp_path / 'runs' / experiment / 'an-earlier-run'; old.mkdir(parents=True)
+    (old / 'run.json').write_text(json.dumps({'status': 'finished', 'experiment': experiment}))
+    before = _snapshot(tmp_path)
+    def one(case):
+        values, _ = case
+        ps = [a for k, v in zip(values[::2], values[1::2]) for a in ('-p', k, empty if v == EMPTY else v)]
+        return mlpscale('run', experiment, *ps, cwd=tmp_path)
+    with ThreadPoolExecutor(4) as ex: results = list(ex.map(one, BAD[experiment]))
+    for (values, named), r in zip(BAD[experiment], results):
+        assert r.returncode == 2 and 'Traceback' not in r.stderr, (values, r.stderr)
+        [line] = _lines(r.stderr)
+        assert line.startswith('error: ') and named in line, (values, line)
+        assert '--data-root' not in line and '--download' not in line
+    assert _snapshot(tmp_path) == before                      # no run folder, no file changed
+    assert [p.name for p in (tmp_path / 'runs' / experiment).iterdir()] == ['an-earlier-run']
+
+def test_sweep_checks_every_point_first(tmp_path):
     r = mlpscale('sweep', 'train', '-g', 'model=B_1-Wi_16,B_x-Wi_1', '-p', 'epochs', '1', cwd=tmp_path)
-    assert r.returncode == 1, r.stderr                     # one point failed: non-zero, after running both
-    assert r.stdout.count('finished') == 1 and r.stdout.count('failed') == 1
-    rep = mlpscale('report', '--out', tmp_path / 'results', cwd=tmp_path, check=True)
-    table = (tmp_path / 'results' / 'train.md').read_text()
-    failed = (tmp_path / 'results' / 'failed.md').read_text()
-    assert 'B_1-Wi_16' in table and 'B_x-Wi_1' not in table
-    assert 'B_x-Wi_1' in failed or 'unknown model' in failed
-    assert (tmp_path / 'results' / 'train.png').read_bytes()[:4] == b'\x89PNG'
-    repro = (tmp_path / 'results' / 'reproduction.md').read_text()   # no CIFAR-10 run of a paper model: every row waits
-    assert repro.count('no run yet') == 4 and 'B_x-Wi_1' not in repro and '0 of 4 from-scratch rows' in rep.stdout
+    assert r.returncode == 2 and "unknown model 'B_x-Wi_1'" in r.stderr and "grid point {'model': 'B_x-Wi_1'}" in r.stderr
+    assert not (tmp_path / 'runs').exists()
