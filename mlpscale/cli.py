@@ -71,7 +71,8 @@ HELP = {
     'run': 'run an experiment notebook with papermill into runs/<experiment>/<run-id>/',
     'runs': 'list the runs under runs/',
     'sweep': 'run an experiment at every point of a parameter grid (one run folder per point; goes on after failures)',
-    'report': 'tables (CSV, Markdown) and figures of the finished runs, the failed ones, and the paper-reproduction page, for the docs site',
+    'report': 'tables (CSV, Markdown) and figures of the finished runs, listed in <out>/runs.md (failed runs apart), and the paper-reproduction page',
+    'publish': "copy finished papermill runs' executed notebooks and figures into the docs sources (nbs/published/), paths made relative",
     'pack': 'pack an ImageFolder tree once into memory-mapped uint8 shards (for datasets larger than device memory)',
     'models': 'list registered models with their parameter counts (--pretrained: the published checkpoints)',
 }
@@ -86,6 +87,7 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog.removeprefix('mlpscale ')}: {message} (see {self.prog} --help)\n")
 
 def build_parser() -> argparse.ArgumentParser:
+    "The `mlpscale` argument parser: one subcommand per job, the training flags generated from `TrainConfig`."
     fmt = argparse.ArgumentDefaultsHelpFormatter
     p = OneLineParser(prog='mlpscale', description='Train, fine-tune, benchmark and take apart MLPs on images.', formatter_class=fmt)
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND', parser_class=OneLineParser)
@@ -112,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument('--json', default=None, help='also write the result to this JSON file')
     bi = bs.add_parser('infer', help='inference throughput and latency of registered models (model-only and end-to-end)', formatter_class=fmt)
     bi.add_argument('--models', default='B_6-Wi_512,resnet18_cifar,vit_tiny_p4_32', help='comma-separated registered names')
-    bi.add_argument('--batch-sizes', default='1,64,1024'); bi.add_argument('--resolutions', default='32')
+    bi.add_argument('--batch-sizes', default='1,64,1024'); bi.add_argument('--resolutions', '--resolution', dest='resolutions', default='32', help='input resolutions (comma-separated)')
     bi.add_argument('--device', default='auto'); bi.add_argument('--dtypes', default=None, help='fp32,bf16 (default: fp32 on CPU, bf16 on GPU)')
     bi.add_argument('--regimes', default='model,end2end'); bi.add_argument('--compile', action='store_true', help='also the torch.compile form')
     bi.add_argument('--channels-last', action='store_true'); bi.add_argument('--threads', type=int, default=None)
@@ -142,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument('--runs-dir', default='runs'); sw.add_argument('--kernel', default='python3')
     rp = sub.add_parser('report', help=HELP['report'], description=HELP['report'], formatter_class=fmt)
     rp.add_argument('--runs-dir', default='runs'); rp.add_argument('--out', default='nbs/results'); rp.add_argument('--experiment', default=None)
+    pb = sub.add_parser('publish', help=HELP['publish'], description=HELP['publish'], formatter_class=fmt)
+    pb.add_argument('run_dirs', nargs='+', metavar='RUN_DIR', help='run folders of finished papermill runs (runs/<experiment>/<id>)')
+    pb.add_argument('--dest', default='nbs/published', help='the docs sources folder the Experiments section reads')
     rs = sub.add_parser('runs', help=HELP['runs'], description=HELP['runs'], formatter_class=fmt)
     rs.add_argument('--experiment', default=None); rs.add_argument('--runs-dir', default='runs')
     ms = sub.add_parser('models', help=HELP['models'], description=HELP['models'], formatter_class=fmt)
@@ -193,6 +198,7 @@ def cmd_eval(cfg: TrainConfig, runs_dir: str | Path | None = 'runs', argv: list[
     return r
 
 def cmd_bench_loader(a) -> dict:
+    "`mlpscale bench loader`: images/s of the device-resident loader against torchvision's DataLoader pipelines; prints the table (and writes `a.json`)."
     from mlpscale.data import load_dataset, bench_loader
     data = load_dataset(a.dataset, 'train', root=a.data_root)
     r = bench_loader(data, batch_size=a.batch_size, batches=a.batches, resolution=a.resolution, num_workers=a.num_workers,
@@ -314,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
                 p = reproduction_page(a.runs_dir, a.out)
                 print(f"wrote {p['md']}: {sum(r['ours'] is not None for r in p['scratch'])} of {len(p['scratch'])} from-scratch rows "
                       f"and {sum(r['ours'] is not None for r in p['finetune'])} of {len(p['finetune'])} fine-tuning cells have a run")
+        elif a.command == 'publish':
+            from mlpscale.experiments import publish_run
+            for d in a.run_dirs: print(f"published {d} -> {publish_run(d, a.dest)}")
         elif a.command == 'runs':
             from mlpscale.experiments import list_runs, runs_table
             print(runs_table(list_runs(a.runs_dir, a.experiment)))
@@ -343,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         print('interrupted', file=sys.stderr); return 130
     return 0
 
-def cli(): sys.exit(main())
+def cli():
+    "The console script `mlpscale`: `main` on the command line's arguments, its return value the exit status."
+    sys.exit(main())
 
 if __name__ == '__main__' and not in_notebook(): cli()

@@ -12,11 +12,11 @@ from contextlib import contextmanager
 
 # %% auto #0
 __all__ = ['EXPERIMENTS_ENV', 'MODEL_PARAMS', 'COUNT_PARAMS', 'COUNT_LIST_PARAMS', 'CHOICE_PARAMS', 'CHOICE_LIST_PARAMS',
-           'PATH_PARAMS', 'RUN_ID_SKIP', 'RUNS_COLUMNS', 'experiments_dir', 'list_experiments', 'experiment_path',
-           'Expr', 'jsonable', 'experiment_params', 'parse_value', 'coerce_param', 'resolve_params', 'check_params',
-           'papermill_flags', 'make_run_id', 'new_run_dir', 'run_info', 'start_run', 'end_run', 'run_command',
-           'run_experiment', 'main_metric', 'list_runs', 'runs_table', 'parse_grid', 'grid_points', 'sweep',
-           'varying_params', 'results_table', 'plot_runs', 'report']
+           'PATH_PARAMS', 'RUN_ID_SKIP', 'RUNS_COLUMNS', 'PUBLISHED_DIR', 'experiments_dir', 'list_experiments',
+           'experiment_path', 'Expr', 'jsonable', 'experiment_params', 'parse_value', 'coerce_param', 'resolve_params',
+           'check_params', 'papermill_flags', 'make_run_id', 'new_run_dir', 'run_info', 'start_run', 'end_run',
+           'run_command', 'run_experiment', 'main_metric', 'list_runs', 'runs_table', 'parse_grid', 'grid_points',
+           'sweep', 'varying_params', 'results_table', 'plot_runs', 'report', 'publish_run', 'relative_paths']
 
 # %% ../nbs/05_experiments.ipynb #5d5a8a51
 import yaml
@@ -605,15 +605,22 @@ def _write_text(path: Path, text: str):
 _SYNTH_NOTE = ("Runs on `synthetic` data trained and tested on generated images, which exist to test the code: "
                "their numbers say nothing about real images.")
 
+_CHART_METRICS = ('top1', 'top5', 'acc', 'error', 'loss')
+
+def _chart_says_something(rs: list[dict]) -> bool:
+    "A bar chart of the main metric compares runs: two or more, of an accuracy or an error"
+    metric = next((r['metric'] for r in rs if r['metric']), None) or ''
+    return sum(_is_scalar(r['value']) for r in rs) >= 2 and any(k in metric for k in _CHART_METRICS)
+
 def report(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.PathLike = 'nbs/results', experiment: str | None = None) -> dict:
-    "Write tables (CSV, Markdown) of the finished runs per experiment, a list of the failed runs, bar charts and an index under `out_dir`."
+    "Write tables (CSV, Markdown) of the finished runs per experiment, a list of the failed runs, charts that compare runs and `runs.md` (all tables) under `out_dir`."
     out = Path(out_dir)
     runs = list_runs(runs_dir, experiment)
     done = [r for r in runs if r['status'] == 'finished']
     bad = [r for r in runs if r['status'] not in ('finished', 'running')]
     running = [r for r in runs if r['status'] == 'running']
     written = {'tables': {}, 'figures': {}, 'failed': {}, 'index': None, 'running': [f"{r['experiment']}/{r['id']}" for r in running]}
-    index = [f"# Results\n", f"{len(done)} finished, {len(bad)} failed and {len(running)} running runs in `{runs_dir}`"
+    index = [f"# Runs\n", f"{len(done)} finished, {len(bad)} failed and {len(running)} running runs in `{runs_dir}`"
              + (f" (experiment `{experiment}`)" if experiment else '') + ".\n"]
     for exp in dict.fromkeys(r['experiment'] for r in done):
         rs = [r for r in done if r['experiment'] == exp]
@@ -623,7 +630,7 @@ def report(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.PathLike = 'n
         _write_text(out/f'{exp}.md', f"## {exp}\n\n{md}\n")
         written['tables'][exp] = {'csv': out/f'{exp}.csv', 'md': out/f'{exp}.md'}
         index += [f"## {exp}\n", md + '\n']
-        if any(_is_scalar(r['value']) for r in rs):
+        if _chart_says_something(rs):
             fig = plot_runs(rs)
             with atomic_path(out/f'{exp}.png') as tmp: fig.savefig(tmp, format='png', dpi=120)
             written['figures'][exp] = out/f'{exp}.png'
@@ -635,6 +642,107 @@ def report(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.PathLike = 'n
     _write_text(out/'failed.md', f"## Failed runs\n\n{fmd}\n")
     written['failed'] = {'csv': out/'failed.csv', 'md': out/'failed.md'}
     index += ["## Failed runs\n", fmd + '\n']
-    _write_text(out/'index.md', '\n'.join(index))
-    written['index'] = out/'index.md'
+    _write_text(out/'runs.md', '\n'.join(index))
+    written['index'] = out/'runs.md'
     return written
+
+# %% ../nbs/05_experiments.ipynb #d49f4a9d
+PUBLISHED_DIR = Path('nbs')/'published'
+
+def _path_rules(run_dir: Path, info: dict, params: dict) -> list:
+    "(absolute path, what a reader sees for it, for a path under it) triples, longest first: the run folder, the data root, the repository, home, the temporary folder"
+    import tempfile
+    rules = [(run_dir.resolve(), '.', './'), (Path(mlpscale.__file__).resolve().parents[1], '.', ''), (Path.home(), '~', '~/')]
+    for k, name in (('data_root', '$MLPSCALE_DATA'), ('data_path', '$DATA_PATH')):
+        if isinstance(params.get(k), str) and params[k]: rules.append((Path(params[k]).expanduser().resolve(), name, name + '/'))
+    if os.environ.get('MLPSCALE_DATA'): rules.append((Path(os.environ['MLPSCALE_DATA']).expanduser().resolve(), '$MLPSCALE_DATA', '$MLPSCALE_DATA/'))
+    rules.append((Path(tempfile.gettempdir()).resolve(), '<tmp>', None))
+    return sorted({str(p): (str(p), a, b) for p, a, b in rules if str(p) not in ('/', '.')}.values(), key=lambda t: -len(t[0]))
+
+def _relative(text: str, rules: list) -> str:
+    "`text` with this machine's paths replaced by `rules`: a path under one of them keeps its tail (`/repo/runs/x` -> `runs/x`)"
+    for p, itself, under in rules:
+        if under is None: text = re.sub(re.escape(p) + r'(?:/[^\s/\'"]+)?', itself, text); continue   # a temporary folder's own name says nothing
+        text = re.sub(re.escape(p) + r'(/|(?![\w.-]))', lambda m: under if m.group(1) == '/' else itself, text)
+    return text
+
+def _relative_nb(nb: dict, rules: list) -> dict:
+    for c in nb['cells']:
+        c['source'] = _relative(''.join(c['source']), rules)
+        for o in c.get('outputs', []):
+            if 'text' in o: o['text'] = _relative(''.join(o['text']), rules)
+            for k, v in (o.get('data') or {}).items():
+                if k.startswith('text/'): o['data'][k] = _relative(''.join(v) if isinstance(v, list) else v, rules)
+    return nb
+
+def _title_of(nb: dict, experiment: str) -> str:
+    "The experiment notebook's `# title`, without the `Experiment:` that every one of them starts with"
+    for c in nb['cells']:
+        if c['cell_type'] == 'markdown' and (m := re.search(r'^#\s+(.+)$', ''.join(c['source']), re.MULTILINE)):
+            t = re.sub(r'^Experiment:\s*', '', m.group(1)).strip()
+            return t[:1].upper() + t[1:]
+    return experiment
+
+def _budget(given: dict, n: int = 4) -> str:
+    "The parameters a command gave, briefly: `model=B_4-Wi_256, dataset=cifar10, epochs=12`"
+    items = [(k, v) for k, v in given.items() if k not in RUN_ID_SKIP and k not in PATH_PARAMS and k != 'checkpoints']
+    short = lambda v: (s if len(s := (v if isinstance(v, str) else json.dumps(v))) <= 40 else s[:37] + '...')
+    return ', '.join(f'{k}={short(v)}' for k, v in items[:n]) + (', ...' if len(items) > n else '')
+
+def publish_run(run_dir: str | os.PathLike, dest: str | os.PathLike = PUBLISHED_DIR) -> Path:
+    "Copy finished run `run_dir`'s executed notebook and figures into the docs sources, `dest/<experiment>/<run-id>/`, headed by its id, command, machine and budget, paths made relative; return the notebook."
+    run_dir = Path(run_dir)
+    try: info = read_json(run_dir/'run.json')
+    except (OSError, ValueError): raise MlpscaleError(f"{str(run_dir)!r} is not a run folder (no readable run.json); pass a folder under runs/<experiment>/") from None
+    exp, rid = info.get('experiment') or run_dir.parent.name, info.get('id') or run_dir.name
+    if info.get('status') != 'finished': raise MlpscaleError(f"run {exp}/{rid} is {info.get('status')!r}: only finished runs are published")
+    src = run_dir/f'{exp}.ipynb'
+    if not src.is_file(): raise MlpscaleError(f"run {exp}/{rid} has no executed notebook ({src.name}): only `mlpscale run` experiments are published")
+    try: params = read_json(run_dir/'params.json')
+    except (OSError, ValueError): params = {}
+    rules = _path_rules(run_dir, info, params)
+    nb = _relative_nb(json.loads(src.read_text()), rules)
+    title = _title_of(nb, exp)
+    for c in nb['cells']:   # the experiment's own title: the page's title says it, with the run's budget
+        if c['cell_type'] == 'markdown' and re.search(r'^#\s+\S', c['source'], re.MULTILINE):
+            c['source'] = re.sub(r'^#\s+.*\n*', '', c['source'], count=1, flags=re.MULTILINE); break
+    given = {k: v for k, v in (info.get('given') or {}).items() if k != 'out_dir'}
+    metrics = read_json(run_dir/'metrics.json') if (run_dir/'metrics.json').exists() else {}
+    metric, value = main_metric(metrics)
+    command = _relative(info.get('command') if isinstance(info.get('command'), str) else run_command(given, exp), rules)
+    machine = ', '.join(str(x) for x in (info.get('machine'), f"torch {info['torch']}" if info.get('torch') else None,
+                                            f"mlpscale {info['mlpscale']}" if info.get('mlpscale') else None,
+                                            f"commit `{info['git'][:10]}`" if info.get('git') else None) if x)
+    rows = [('run', f'`{rid}`'), ('command', f'`{command}`'), ('machine', machine or 'not recorded'),
+            ('budget', (', '.join(f'`{k}={_relative(v if isinstance(v, str) else json.dumps(v), rules)}`' for k, v in given.items()) or 'the defaults')
+                       + "; every other parameter has the notebook's default (its parameters cell)"),
+            ('started', f"{str(info.get('started', ''))[:16].replace('T', ' ')} UTC, took {_fmt(info.get('duration_s'), 'duration_s') or '?'}"),
+            ('result', (f'{metric} = {value:.1%}' if 'top' in metric and _is_scalar(value) else f'{metric} = {_fmt(value, metric)}') if metric else 'see the notebook')]
+    header = (f"This page is run `{rid}` of the experiment `{exp}`: the notebook papermill executed, as it ran, published with "
+              f"`mlpscale publish`. Re-run it with the command below (with `MLPSCALE_DATA` pointing at the data root).\n\n"
+              "| | |\n|---|---|\n" + '\n'.join(f'| {k} | {v.replace("|", chr(92) + "|")} |' for k, v in rows))
+    fm = {'title': f'{title}: {_budget(given)}' if given else title, 'description': f'Run `{rid}` on {info.get("machine") or "an unrecorded machine"}',
+          'skip_exec': True, 'skip_showdoc': True}
+    nb['cells'] = [{'cell_type': 'raw', 'id': 'f00dfeed', 'metadata': {}, 'source': '---\n' + yaml.safe_dump(fm, sort_keys=False, width=1000) + '---'},
+                   {'cell_type': 'markdown', 'id': 'beefcafe', 'metadata': {}, 'source': header}] + nb['cells']
+    out = Path(dest)/exp/rid
+    if out.exists(): import shutil; shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for f in sorted(run_dir.iterdir()):   # the figures the run saved (the checkpoints stay in runs/)
+        if f.is_file() and f.suffix.lower() in ('.png', '.jpg', '.jpeg', '.svg', '.pdf'): (out/f.name).write_bytes(f.read_bytes())
+    _write_text(out/'metrics.json', _relative(json.dumps(jsonable(metrics), indent=1), rules) + '\n')
+    path = out/f'{exp}.ipynb'
+    import nbformat
+    try:
+        from nbdev.clean import clean_nb   # as nbdev-clean leaves it (ids, metadata, counts): the sync check finds nothing to clean
+        clean_nb(nb, allowed_cell_metadata_keys=['tags'], clean_ids=True)
+    except ImportError: pass
+    _write_text(path, nbformat.writes(nbformat.from_dict(nb)) + '\n')
+    return path
+
+def relative_paths(text: str, run_dir: str | os.PathLike | None = None, params: dict | None = None) -> str:
+    """`text` (a command line, a log) with this machine's absolute paths replaced, for a page others read: under the repository ->
+    relative to it, under `run_dir` (default: the working folder) -> `./`, the data root of `params` or `$MLPSCALE_DATA` -> `$MLPSCALE_DATA`,
+    home -> `~`, a temporary folder -> `<tmp>`."""
+    return _relative(text, _path_rules(Path(run_dir or '.'), {}, params or {}))
+

@@ -104,6 +104,7 @@ class StandardMLP(nn.Module):
 # %% ../nbs/01_models.ipynb #c1e1f417
 @dataclass
 class ModelEntry:
+    "One family of the registry: a fixed name or a parametric pattern, the function that builds it, and how `list_models` shows it."
     name: str                    # a fixed name, or a display form such as 'B_<blocks>-Wi_<width>'
     builder: Callable            # builder(num_classes=, resolution=, in_chans=, **match_groups, **kwargs) -> nn.Module
     pattern: re.Pattern | None   # for parametric families

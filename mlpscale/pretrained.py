@@ -98,7 +98,9 @@ def list_pretrained(pattern: str = '*') -> list[str]:
     "Names of the published checkpoints matching the glob `pattern`."
     return [n for n in ZOO if fnmatch.fnmatch(n, pattern)]
 
-def is_pretrained_name(spec) -> bool: return isinstance(spec, str) and spec in ZOO
+def is_pretrained_name(spec) -> bool:
+    "Is `spec` the name of a published checkpoint (rather than a path)?"
+    return isinstance(spec, str) and spec in ZOO
 
 def pretrained_entry(name: str) -> PretrainedEntry:
     "The zoo entry `name`; an unknown name is an error that suggests the closest ones."

@@ -93,6 +93,8 @@ CASES = [
     ('sweep train -g epochs=1,-1', 'epochs=-1 must be >= 1'),
     ('sweep train -g epochz=1,2', "unknown parameter 'epochz'"),
     ('report --runs-dir {nowhere}', '--runs-dir {nowhere} does not exist'),
+    ('publish {nowhere}', "'{nowhere}' is not a run folder"),
+    ('publish {run}', 'has no executed notebook (train.ipynb): only `mlpscale run` experiments are published'),
     ('models B_* --resolution 0', 'resolution=0 must be a positive integer'),
     ('nothing', "invalid choice: 'nothing'"),
 ]

@@ -35,13 +35,13 @@ def free_port() -> int:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
-def check_png(path: Path, min_bytes=10_000, min_colors=16):
+def check_png(path: Path, min_bytes=10_000, min_colors=16, min_size=(600, 400)):
     "Assert `path` is a real screenshot: a PNG of some size with many colours (not a blank page)"
     from PIL import Image
     data = Path(path).read_bytes()
     assert data[:8] == b'\x89PNG\r\n\x1a\n', f'{path} is not a PNG'
     assert len(data) > min_bytes, f'{path} is only {len(data)} bytes'
     with Image.open(path) as im:
-        assert im.width >= 600 and im.height >= 400, im.size
+        assert im.width >= min_size[0] and im.height >= min_size[1], im.size
         colors = im.convert('RGB').getcolors(maxcolors=1 << 20)
         assert colors is None or len(colors) >= min_colors, f'{path} has only {len(colors)} colours'

@@ -1,31 +1,44 @@
-"""Build the documentation site into `_docs/` without Quarto: every notebook in `nbs/` executed (cwd = its folder, the
-cells `nbdev-test` runs), processed by nbdev's own doc processors, rendered to HTML by nbconvert, one page per notebook
-with a navigation sidebar on every page.
+"""Build the documentation site into `_docs/` without Quarto: the pages `nbs/_quarto.yml`'s sidebar lists, in its order
+(the same file the published Quarto site is built from), executed where they are chapters, processed by nbdev's own doc
+processors, rendered to HTML by nbconvert, with maths (KaTeX), full-text search (Pagefind), the page's contents,
+previous/next links and a layout that works from a phone to a wide screen.
 
     python tools/build_docs.py [--n-workers N] [--force] [--out DIR]
 
-Pages: `index.html` from `nbs/index.ipynb`; the numbered notebooks, in order, as chapters (`NN_name.ipynb` ->
-`name.html`, the names Quarto gives them); `nbs/experiments/*.ipynb` under "Experiments"; `nbs/results/` (markdown or
-notebooks) under "Results". nbdev's processors do what they do for the Quarto site: `show_doc` cells are added after
-exported definitions that lack one and only their output is shown, `#| hide` cells are left out, `#| export` sources are
-shown folded ("Exported source"), directives are removed, backticked names link to their API reference. Figures are
-embedded in the pages (base64). The build fails, naming the notebook and the cell, if any executed cell raises or prints
-a traceback, so no page shows one.
+Pages: `index.html` from `nbs/index.ipynb`; the numbered notebooks as chapters (`NN_name.ipynb` -> `name.html`, the names
+Quarto gives them) and a model-zoo page generated from the registry; under "Experiments" the executed notebooks of recorded
+runs that `mlpscale publish` copied into `nbs/published/<experiment>/<run-id>/` (rendered from their stored outputs, never
+executed here: the CI-sized executions of `nbs/experiments/*.ipynb` are tests, not pages); under "Results" the written results
+pages listed in `_quarto.yml` (`results/index.md` is their gallery). nbdev's processors do what they do for the Quarto
+site: `show_doc` cells are added after exported definitions that lack one and only their output is shown, with a table of the
+parameters (fastcore's docments: type, default, the comment beside the parameter); `#| hide` cells are left out, `#| export`
+sources are shown folded, directives are removed, backticked names link to their API reference.
+
+Clean pages: absolute paths of this machine (the repository, the data root, temporary folders, home) are written as
+relative paths or placeholders, empty output boxes are dropped, a widget's text stand-in becomes a note to run the notebook in
+JupyterLab; the build fails, naming the notebook and the cell, if any executed cell raises or prints a traceback. Figures are
+written as image files next to the page. The build prints what it had to clean, so the notebooks can be fixed at the source.
 
 Executed notebooks are cached in `_proc/docs/` under a hash of the notebook, the library (`mlpscale/*.py`) and
-`pyproject.toml`, so a second build (the browser test's) only re-renders; `--force` executes everything again. A notebook whose
+the dependencies and nbdev settings in `pyproject.toml`, so a second build (the browser test's) only re-renders; `--force` executes everything again. A notebook whose
 nbdev frontmatter says `skip_exec: true`, or a results notebook that already holds outputs, is rendered from its stored
-outputs. The published site is still `nbdev-docs` (Quarto) with `nbs/_quarto.yml` where Quarto is installed.
+outputs.
+
+Front-end libraries, copied into the site (no CDN: the site works offline): KaTeX from the npm registry, pinned in
+`tools/site/package-lock.json` (`npm ci --prefix tools/site`; the build runs it when `tools/site/node_modules` lacks it);
+Pagefind from PyPI (`pagefind[bin]`, the dev extra), which indexes the built pages and writes `_docs/pagefind/`. Search needs
+the site served over HTTP (`python -m http.server -d _docs`), as Pagefind fetches its index.
 """
-import argparse, hashlib, html, json, os, re, shutil, sys, time, traceback
+import argparse, base64, hashlib, html, json, os, re, shutil, subprocess, sys, time, traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / 'nbs'
 CACHE = ROOT / '_proc' / 'docs'
+SITE_SRC = ROOT / 'tools' / 'site'
 ASSETS = {'.png', '.jpg', '.jpeg', '.gif', '.svg', '.webp', '.csv', '.json', '.pdf'}
 TB = 'Traceback (most recent call last)'
 SITE = 'mlpscale'
@@ -33,11 +46,17 @@ SITE = 'mlpscale'
 # --------------------------------------------------------------------------------------------------------------- pages
 @dataclass
 class Page:
-    src: Path        # source file under nbs/
-    section: str     # '' (home), 'Chapters', 'Experiments', 'Results'
-    out: str         # path of the html page relative to the site root
+    src: Path | None     # source file under nbs/ (None: a page the build generates)
+    section: str         # '' (home), 'Chapters', 'Experiments', 'Results'
+    out: str             # path of the html page relative to the site root
     title: str = ''
     description: str = ''
+    has_math: bool = False
+    toc: list = field(default_factory=list)
+    images: list = field(default_factory=list)
+
+    @property
+    def label(self) -> str: return str(self.src.relative_to(NBS)) if self.src else self.out
 
 def _out_name(rel: Path) -> str:
     "`02_data.ipynb` -> `data.html` (Quarto's name for it); other files keep their stem"
@@ -46,33 +65,61 @@ def _out_name(rel: Path) -> str:
 
 def _hidden(rel: Path) -> bool: return any(p.startswith(('_', '.')) or p == 'runs' for p in rel.parts)
 
+def quarto_config(nbs: Path = NBS) -> dict:
+    import yaml
+    p = nbs / '_quarto.yml'
+    return (yaml.safe_load(p.read_text()) or {}) if p.exists() else {}
+
+def _sidebar_items(contents, section, nbs):
+    "(section, file) pairs from a Quarto sidebar `contents` list: files, `auto` globs, nested `section`s"
+    for it in contents or []:
+        if isinstance(it, str): yield section, nbs / it
+        elif isinstance(it, dict) and 'section' in it: yield from _sidebar_items(it.get('contents'), str(it['section']), nbs)
+        elif isinstance(it, dict) and 'auto' in it:
+            for g in ([it['auto']] if isinstance(it['auto'], str) else it['auto']):
+                yield from ((section, p) for p in sorted(nbs.glob(g)) if p.is_file() and not _hidden(p.relative_to(nbs)))
+        elif isinstance(it, dict) and isinstance(it.get('href'), str) and not it['href'].startswith(('http:', 'https:')):
+            yield section, nbs / it['href']
+
 def discover(nbs: Path = NBS) -> list[Page]:
-    "The site's pages in navigation order: home, chapters, experiments, results"
-    pages = []
-    if (nbs / 'index.ipynb').exists(): pages.append(Page(nbs / 'index.ipynb', '', 'index.html'))
-    top = sorted(p for p in nbs.glob('*.ipynb') if p.name != 'index.ipynb' and not _hidden(p.relative_to(nbs)))
-    numbered = [p for p in top if re.match(r'^\d', p.name)]
-    pages += [Page(p, 'Chapters', _out_name(p.relative_to(nbs))) for p in numbered + [p for p in top if p not in numbered]]
-    pages += [Page(p, 'Experiments', _out_name(p.relative_to(nbs))) for p in sorted((nbs / 'experiments').glob('*.ipynb'))
-              if not _hidden(p.relative_to(nbs))]
-    res = nbs / 'results'
-    if res.exists():
-        pages += [Page(p, 'Results', _out_name(p.relative_to(nbs))) for p in sorted(res.rglob('*'))
-                  if p.suffix in ('.ipynb', '.md') and not _hidden(p.relative_to(nbs))]
-    seen = {}
+    "The site's pages in navigation order: `_quarto.yml`'s sidebar (home, chapters, experiments, results), the model zoo after the chapters"
+    sidebar = ((quarto_config(nbs).get('website') or {}).get('sidebar') or {})
+    if isinstance(sidebar, list): sidebar = sidebar[0] if sidebar else {}
+    pages, seen = [], set()
+    for section, src in _sidebar_items(sidebar.get('contents'), '', nbs):
+        if src in seen or src.suffix not in ('.ipynb', '.md'): continue
+        if not src.exists(): raise SystemExit(f'build_docs: nbs/_quarto.yml lists {src.relative_to(nbs)}, which does not exist')
+        seen.add(src)
+        rel = src.relative_to(nbs)
+        pages.append(Page(src, section, 'index.html' if rel.as_posix() == 'index.ipynb' else _out_name(rel)))
+    if not pages:   # no sidebar: every notebook, in file order
+        pages = [Page(p, '' if p.name == 'index.ipynb' else 'Chapters', _out_name(p.relative_to(nbs)))
+                 for p in sorted(nbs.glob('*.ipynb')) if not _hidden(p.relative_to(nbs))]
+        pages.sort(key=lambda p: p.out != 'index.html')
+    chapters = [i for i, p in enumerate(pages) if p.section == 'Chapters']
+    if chapters and (ROOT / 'mlpscale' / 'models.py').exists():
+        pages.insert(chapters[-1] + 1, Page(None, 'Chapters', 'model_zoo.html', 'Model zoo'))
+    outs = {}
     for p in pages:   # two sources with one page name (`01_x.ipynb`, `x.ipynb`): keep the numbered file's full name
-        if p.out in seen: p.out = (p.src.relative_to(nbs).parent / f'{p.src.stem}.html').as_posix()
-        seen[p.out] = p
+        if p.out in outs and p.src: p.out = (p.src.relative_to(nbs).parent / f'{p.src.stem}.html').as_posix()
+        outs[p.out] = p
     return pages
 
 # ----------------------------------------------------------------------------------------------------------- executing
 EXEC_VERSION = 1   # bump when `execute` changes what an executed notebook holds
 
+def _settings() -> bytes:
+    "What of pyproject.toml an execution depends on: the dependencies and nbdev's settings (not, say, a dev tool's version)"
+    import tomllib
+    p = tomllib.loads((ROOT / 'pyproject.toml').read_text())
+    return json.dumps([p.get('project', {}).get('dependencies'), p.get('tool', {}).get('nbdev')], sort_keys=True).encode()
+
 def _cache_key(src: Path) -> str:
     "Executed notebooks are current while the notebook, the library and the project's settings are unchanged"
     h = hashlib.sha256(f'{EXEC_VERSION}'.encode() + src.read_bytes())
-    for f in sorted((ROOT / 'mlpscale').glob('*.py')) + [ROOT / 'pyproject.toml']:
+    for f in sorted((ROOT / 'mlpscale').glob('*.py')):
         h.update(f.name.encode()); h.update(f.read_bytes())
+    h.update(_settings())
     return h.hexdigest()
 
 def _cache_path(src: Path) -> Path: return CACHE / src.relative_to(NBS).with_suffix('.ipynb')
@@ -134,7 +181,8 @@ def _execute_all(pages, n_workers, force, cell_timeout):
         if p.src.suffix != '.ipynb': continue
         raw = json.loads(p.src.read_text())
         fm = _frontmatter(raw)
-        if str(fm.get('skip_exec', '')).lower() == 'true' or (p.section == 'Results' and _has_outputs(raw)):
+        if (str(fm.get('skip_exec', '')).lower() == 'true' or p.src.is_relative_to(NBS / 'published')
+                or (p.section == 'Results' and _has_outputs(raw))):
             done[p.src] = raw; continue
         cp, key = _cache_path(p.src), _cache_key(p.src)
         if not force and cp.exists():
@@ -170,6 +218,7 @@ def _execute_all(pages, n_workers, force, cell_timeout):
         raise SystemExit(1)
     return done, times
 
+
 # ---------------------------------------------------------------------------------------------------------- processing
 def _frontmatter(nb) -> dict:
     "nbdev frontmatter: a raw `---` cell, else the first markdown cell's `# title` and `> description`"
@@ -191,9 +240,75 @@ def _strip_title(src: str) -> str:
     return rest.strip('\n')
 
 _hide_input = {'export', 'exports', 'exporti'}
+_re_math = re.compile(r'\$\$.+?\$\$|(?<![\\$\w])\$[^\s$](?:[^$\n]*?[^\s$\\])?\$(?![\w$])|\\\(.+?\\\)|\\\[.+?\\\]', re.DOTALL)
+
+def has_math(markdown: str) -> bool:
+    "Does markdown text hold maths (`$...$`, `$$...$$`, `\\(...\\)`, `\\[...\\]`) outside code?"
+    text = re.sub(r'```.*?```|`[^`\n]*`', '', markdown, flags=re.DOTALL)
+    return bool(_re_math.search(text))
+
+# absolute paths of this machine, as the pages show them instead
+class Scrubber:
+    "Rewrite this machine's absolute paths: the repository as relative paths, the data root, temporary folders and home as placeholders"
+    def __init__(self):
+        data = os.environ.get('MLPSCALE_DATA') or str(ROOT.parent / 'shared' / 'data')
+        data = str(Path(data).expanduser().resolve())
+        self.plain = [(data, '$MLPSCALE_DATA'), (str(ROOT) + '/', ''), (str(ROOT), '.')]
+        self.rich = [(data, '$MLPSCALE_DATA'), (str(ROOT) + '/', ''), (str(ROOT), '.')]
+        if ROOT.parent != Path('/'): self.plain.append((str(ROOT.parent) + '/', '../')); self.rich.append((str(ROOT.parent) + '/', '../'))
+        self.tmp = re.compile(r'(?<![\w.~-])/(?:private/)?(?:var/folders/[^\s/\'"<>]+/[^\s/\'"<>]+/T|tmp|var/tmp)/[^\s/\'"<>),\]]*')
+        self.home = re.compile(r'(?<![\w.~-])/(?:root|home/[^\s/\'"<>]+)(?=/|\b)')
+        self.rest = re.compile(r'(?<![\w.~-])/(?:work|home|root|tmp)/[^\s\'"<>),\]]*')
+        self.hits = {}   # page -> set of what was rewritten
+
+    def __call__(self, s: str, where: str = '', rich: bool = False) -> str:
+        if not s or '/' not in s: return s
+        before = s
+        for a, b in (self.rich if rich else self.plain): s = s.replace(a, b)
+        s = self.tmp.sub('&lt;tmp&gt;' if rich else '<tmp>', s)
+        s = self.home.sub('~', s)
+        s = self.rest.sub(lambda m: '…/' + m.group(0).rstrip('/').rsplit('/', 1)[-1], s)
+        if s != before and where: self.hits.setdefault(where, set()).add(before.strip().split('\n')[0][:160])
+        return s
+
+SCRUB = Scrubber()
+WIDGET = 'application/vnd.jupyter.widget-view+json'
+WIDGET_NOTE = ('<div class="widget-note">An interactive widget (ipywidgets) is shown here when the notebook runs: open it in '
+               'JupyterLab to use it.</div>')
+
+def _param_table(obj) -> str:
+    "An HTML table of `obj`'s parameters (type, default, details), from fastcore's docments; '' where it has none"
+    import inspect
+    from fastcore.docments import docments
+    try: dm = docments(obj, full=True)
+    except Exception: return ''
+    dm.pop('self', None)
+    ret = dm.pop('return', None)
+    params = {k: v for k, v in dm.items() if v.get('kind') not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD) or v.get('docment')}
+    if not params: return ''
+    def fmt(v): return (v if isinstance(v, str) else inspect.formatannotation(v)).replace('typing.', '')
+    def code(s): return f'<code>{html.escape(str(s))}</code>' if str(s) else ''
+    def details(s): return re.sub(r'^<p>|</p>\s*$', '', _inline_md(s).strip()) if s else ''
+    rows = []
+    for k, v in params.items():
+        anno = '' if v.get('anno', inspect._empty) is inspect._empty else fmt(v['anno'])
+        d = v.get('default', inspect._empty)
+        rows.append(f"<tr><td>{code(k)}</td><td>{code(anno)}</td><td>{'' if d is inspect._empty else code(repr(d))}</td><td>{details(v.get('docment'))}</td></tr>")
+    if ret and ret.get('anno', inspect._empty) not in (inspect._empty, None, type(None)):
+        rows.append(f"<tr><td><strong>returns</strong></td><td>{code(fmt(ret['anno']))}</td><td></td><td>{details(ret.get('docment'))}</td></tr>")
+    return ('<table class="params"><thead><tr><th>Parameter</th><th>Type</th><th>Default</th><th>Details</th></tr></thead><tbody>'
+            + ''.join(rows) + '</tbody></table>')
+
+def _resolve(expr: str, module):
+    "The object a `show_doc(expr)` cell documents, looked up in the notebook's module (or None)"
+    obj = module
+    for part in expr.split('.'):
+        obj = getattr(obj, part, None)
+        if obj is None: return None
+    return obj
 
 def process(nb_dict, page: Page):
-    "Apply nbdev's doc processors to an executed notebook; mark what the template hides or folds"
+    "Apply nbdev's doc processors to an executed notebook; mark what the template hides or folds; clean the outputs"
     from fastcore.nbio import dict2nb
     from nbdev.process import NBProcessor
     from nbdev.processors import (populate_language, strip_ansi, hide_line, filter_stream_, rm_header_dash, ai_magics,
@@ -204,6 +319,13 @@ def process(nb_dict, page: Page):
     nb.cells = [c for c in nb.cells if c.cell_type != 'raw']
     first_md = next((c for c in nb.cells if c.cell_type == 'markdown'), None)
     if first_md is not None and 'title' in fm: first_md.source = _strip_title(first_md.source)
+    module = None
+    m = re.search(r'^#\|\s*default_exp\s+(\S+)', '\n'.join(c.source for c in nb.cells if c.cell_type == 'code'), re.MULTILINE)
+    if m:
+        import importlib
+        try: module = importlib.import_module(f'{SITE}.{m.group(1)}')
+        except Exception: module = None
+    where = page.label
 
     def _drop(cell):   # `#| include: false`, `#| default_exp` (only a directive), empty cells
         if _flag(cell.directives_, 'include') == 'false' or (not cell.source.strip() and not cell.get('outputs')): del cell['source']
@@ -215,18 +337,55 @@ def process(nb_dict, page: Page):
         elif d.keys() & _hide_input: md['docs_fold'] = True
         if _flag(d, 'output') == 'false': cell.outputs = []
 
-    def _carriage_returns(cell):   # a progress bar's updates (`\r`) as a terminal shows them: its last state
+    def _params(cell):   # show_doc output with the parameter table from docments
+        if cell.cell_type != 'code' or module is None: return
+        m = re.match(r'^\s*show_doc\(\s*([A-Za-z_][\w.]*)\s*[,)]', cell.source)
+        if not m: return
+        obj = _resolve(m.group(1), module)
+        if obj is None: return
+        for o in cell.get('outputs', []):
+            d = o.get('data') or {}
+            if 'text/markdown' not in d: continue
+            md = ''.join(d['text/markdown']) if isinstance(d['text/markdown'], list) else d['text/markdown']
+            auto = getattr(obj, '__doc__', None) or ''
+            if isinstance(obj, type) and auto.startswith(obj.__name__ + '('):   # a dataclass without a docstring: not its repr
+                md = md.replace(f'*{auto.strip()}*', '').rstrip() + '\n'
+            d['text/markdown'] = md
+            if (tbl := _param_table(obj)): cell.outputs.append({'output_type': 'display_data', 'metadata': {}, 'data': {'text/html': tbl}})
+            break
+
+    def _outputs(cell):   # progress bars as their last state; no empty boxes; widgets as a note; no machine paths
+        if cell.cell_type != 'code': return
+        keep = []
         for o in cell.get('outputs', []):
             if o.get('output_type') == 'stream':
                 t = ''.join(o.text) if isinstance(o.text, list) else o.text
-                o.text = '\n'.join(next((p for p in reversed(l.split('\r')) if p), '') for l in t.split('\n'))
+                t = '\n'.join(next((p for p in reversed(l.split('\r')) if p), '') for l in t.split('\n'))
+                o.text = SCRUB(t, where)
+                if not o.text.strip(): continue
+            d = o.get('data')
+            if d:
+                if WIDGET in d: d.clear(); d['text/html'] = WIDGET_NOTE
+                for k in list(d):
+                    if k.startswith('text/') or k in ('application/javascript',):
+                        v = ''.join(d[k]) if isinstance(d[k], list) else d[k]
+                        d[k] = SCRUB(v, where, rich=k in ('text/html', 'text/markdown'))
+                if not any((''.join(v) if isinstance(v, list) else str(v)).strip() for v in d.values()): continue
+            keep.append(o)
+        cell.outputs = keep
+        cell.source = SCRUB(cell.source, where)
 
-    procs = [populate_language, _carriage_returns, strip_ansi, hide_line, filter_stream_, rm_header_dash, ai_magics, clean_magics, hide_,
-             _mark, add_links, mv_exports, strip_hidden_metadata, _drop]
+    procs = [populate_language, _outputs, strip_ansi, hide_line, filter_stream_, rm_header_dash, ai_magics, clean_magics, hide_,
+             _mark, _params, add_links, mv_exports, strip_hidden_metadata, _drop]
     NBProcessor(nb=nb, procs=procs, rm_directives=True, process=True)
     for c in nb.cells:
         c.metadata.pop('docs_idx', None); c.metadata.pop('execution', None)
         for a in [k for k in c if k.endswith('_')]: c.pop(a, None)
+        if c.cell_type == 'code':   # filter_stream_ and hide_line may have emptied a stream
+            c.outputs = [o for o in c.get('outputs', []) if o.get('output_type') != 'stream' or
+                         (''.join(o.text) if isinstance(o.text, list) else o.text).strip()]
+        if c.cell_type == 'markdown': c.source = SCRUB(c.source, where, rich=True)
+    page.has_math = has_math(page.title + '\n' + page.description + '\n' + '\n'.join(c.source for c in nb.cells if c.cell_type == 'markdown'))
     return nb
 
 def _flag(d, k):
@@ -272,7 +431,36 @@ def _localize(body: str, page: Page) -> str:
     up = '../' * page.out.count('/')
     body = re.sub(r'href="' + re.escape(base) + r'([^"#]*)', lambda m: f'href="{up}{m.group(1) or "index.html"}', body)
     body = re.sub(r'(<h[1-6] id=")([^"]+)(")', lambda m: m.group(1) + m.group(2).lower() + m.group(3), body)
+    body = re.sub(r'href="([^":#]+)\.(?:ipynb|md)(#[^"]*)?"', lambda m: f'href="{_out_name(Path(m.group(1) + ".x"))}{m.group(2) or ""}"', body)
     return re.sub(r'(class="anchor-link" href="#)([^"]+)(")', lambda m: m.group(1) + m.group(2).lower() + m.group(3), body)
+
+def _wrap_tables(body: str) -> str:
+    "Every table in a box of its own that scrolls sideways, so a wide table never widens the page"
+    return re.sub(r'(<table\b.*?</table>)', r'<div class="table-wrap">\1</div>', body, flags=re.DOTALL)
+
+_re_data_img = re.compile(r'src="data:image/(png|jpeg|gif|svg\+xml);base64,([^"]+)"')
+
+def _extract_images(body: str, page: Page, out: Path) -> str:
+    "Figures embedded in the page (base64) as files next to it (`<page>_files/`), so pages stay light and thumbnails can point at them"
+    folder = Path(page.out).with_suffix('')
+    folder = folder.parent / f'{folder.name}_files'
+    def repl(m):
+        ext = {'png': 'png', 'jpeg': 'jpg', 'gif': 'gif', 'svg+xml': 'svg'}[m.group(1)]
+        data = base64.b64decode(m.group(2))
+        name = f'fig-{hashlib.sha1(data).hexdigest()[:12]}.{ext}'
+        (out / folder).mkdir(parents=True, exist_ok=True)
+        (out / folder / name).write_bytes(data)
+        page.images.append((folder / name).as_posix())
+        return f'src="{folder.name}/{name}"'
+    return _re_data_img.sub(repl, body)
+
+def _toc(body: str) -> list[tuple[int, str, str]]:
+    "The page's contents: (level, id, text) of its h2 and h3 headings"
+    out = []
+    for m in re.finditer(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', body, re.DOTALL):
+        text = html.unescape(re.sub(r'<[^>]+>', '', m.group(3).replace('&#182;', '').replace('¶', ''))).strip()
+        if text: out.append((int(m.group(1)), m.group(2), text))
+    return out
 
 def render_notebook(nb, page: Page) -> str:
     _md_outputs(nb)
@@ -289,7 +477,36 @@ def render_markdown(page: Page) -> str:
     page.title = str(fm.get('title') or (m.group(1) if m else page.src.stem))
     page.description = str(fm.get('description', ''))
     if not fm.get('title') and m: text = text.replace(m.group(0), '', 1)
-    return markdown2html_mistune(_fix_markdown(text))
+    page.has_math = has_math(page.title + '\n' + text)
+    return markdown2html_mistune(SCRUB(_fix_markdown(text), page.label, rich=True))
+
+def render_zoo(page: Page) -> str:
+    "The model zoo from the registry: every listed model built on the meta device (no memory, no weights), its parameters and FLOPs"
+    import torch
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    from mlpscale.models import list_models, model_entry, create_model, count_params, count_flops
+    page.title = 'Model zoo'
+    page.description = 'Every model name the registry lists, with its family, parameters and compute, generated from `mlpscale.models` when the site is built.'
+    rows = []
+    for name in list_models():
+        entry, _ = model_entry(name)
+        cells = [f'`{name}`', entry.family or '', entry.doc or (entry.name if entry.name != name else '')]
+        for res, classes in ((32, 10), (64, 1000)):
+            try:
+                with torch.device('meta'): m = create_model(name, num_classes=classes, resolution=res)
+                cells += [f'{count_params(m) / 1e6:,.2f} M', f'{count_flops(m, resolution=res) / 1e9:,.3f}']
+            except Exception as e:
+                cells += ['–', '–']
+        rows.append('| ' + ' | '.join(c.replace('|', '\\|') for c in cells) + ' |')
+    md = ("Built on PyTorch's meta device, so no weights are made. Parameters and forward FLOPs per image (multiply-adds counted "
+          "as two, by `torch.utils.flop_counter`) at 32 px with a 10-class head (CIFAR-10) and at 64 px with a 1000-class head "
+          "(the paper's ImageNet resolution). Parametric families accept any size, e.g. `B_12-Wi_1024`: the names below are the "
+          "ones `mlpscale models` lists. Make one with `mlpscale.models.create_model(name, num_classes=..., resolution=...)`.\n\n"
+          "| model | family | what it is | params (32 px, 10 classes) | GFLOPs (32 px) | params (64 px, 1000 classes) | GFLOPs (64 px) |\n"
+          "|---|---|---|---|---|---|---|\n" + '\n'.join(rows) + '\n\n'
+          "Published checkpoints (weights of the paper's models) are listed by `mlpscale models --pretrained`; see the "
+          "[pretrained](pretrained.html) chapter.\n")
+    return markdown2html_mistune(md)
 
 def _nav(pages, page: Page) -> str:
     up = '../' * page.out.count('/')
@@ -303,29 +520,19 @@ def _nav(pages, page: Page) -> str:
         out.append(f'<li><a href="{up}{p.out}" data-section="{html.escape(p.section or "Home")}"{cur}>{html.escape(label)}</a></li>')
     return '\n'.join(out + ['</ul>'])
 
-def _css() -> str:
-    from pygments.formatters import HtmlFormatter
-    return HtmlFormatter(style='default').get_style_defs('.highlight') + r"""
-*{box-sizing:border-box} body{margin:0;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#212529}
-nav.sidebar{position:fixed;top:0;left:0;bottom:0;width:250px;overflow-y:auto;padding:1rem;background:#f6f8fa;border-right:1px solid #dee2e6;font-size:.92rem}
-nav.sidebar a.site{display:block;font-weight:700;font-size:1.25rem;margin-bottom:.5rem;color:#2780e3;text-decoration:none}
-nav.sidebar ul{list-style:none;margin:0;padding:0} nav.sidebar li a{display:block;padding:.2rem .4rem;border-radius:4px;color:#343a40;text-decoration:none}
-nav.sidebar li a:hover{background:#e9ecef} nav.sidebar li a.current{background:#2780e3;color:#fff}
-nav.sidebar .section{margin:.9rem 0 .3rem;font-weight:600;text-transform:uppercase;font-size:.75rem;color:#6c757d;letter-spacing:.05em}
-main{margin-left:250px;padding:1.5rem 2.5rem;max-width:1100px} header.title h1{margin:.2rem 0 .4rem;font-size:2.1rem}
-header.title .description p{font-size:1.1rem;color:#555;margin-top:0}
-.output_markdown p>a[href*="/blob/"]:only-child{float:right;font-size:smaller} a{color:#2780e3}
-.cell{margin:.9rem 0} .highlight{background:#f7f7f9;border-radius:4px;overflow-x:auto} .highlight pre{margin:0;padding:.6rem .8rem}
-main pre{background:#f7f7f9;padding:.6rem .8rem;border-radius:4px;overflow-x:auto;font-size:.88rem}
-.output_area pre{background:none;margin:.2rem 0;padding:.3rem .8rem;border-left:3px solid #dee2e6}
-.output_stderr pre{border-left-color:#f0ad4e;background:#fffaf0} .output_area img{max-width:100%;height:auto}
-.output_markdown h3{border-top:1px solid #dee2e6;padding-top:.6rem} .output_markdown hr{display:none}
-details.fold>summary{cursor:pointer;color:#6c757d;font-size:.9rem} table{border-collapse:collapse;margin:.6rem 0}
-th,td{border:1px solid #dee2e6;padding:.25rem .6rem} thead{background:#f6f8fa} .anchor-link{visibility:hidden;margin-left:.3rem;text-decoration:none}
-h1:hover .anchor-link,h2:hover .anchor-link,h3:hover .anchor-link{visibility:visible} code{font-size:.9em}
-blockquote{margin:0;padding:.2rem 1rem;border-left:4px solid #dee2e6;color:#555}
-footer{margin-top:3rem;color:#6c757d;font-size:.85rem}
-"""
+def _toc_html(page: Page, cls: str) -> str:
+    if len(page.toc) < 2: return ''
+    items = ''.join(f'<li class="l{l}"><a href="#{i}">{html.escape(t)}</a></li>' for l, i, t in page.toc)
+    if cls == 'inline': return f'<details class="toc-inline" data-pagefind-ignore><summary>On this page</summary><ul>{items}</ul></details>'
+    return f'<aside class="toc" aria-label="On this page" data-pagefind-ignore><div class="toc-title">On this page</div><ul>{items}</ul></aside>'
+
+def _pager(pages, page: Page) -> str:
+    up = '../' * page.out.count('/')
+    i = pages.index(page)
+    prev, nxt = (pages[i - 1] if i > 0 else None), (pages[i + 1] if i + 1 < len(pages) else None)
+    def a(p, cls, word): return (f'<a class="{cls}" href="{up}{p.out}" rel="{cls}"><small>{word}</small>{html.escape("Home" if p.out == "index.html" else p.title)}</a>'
+                                 if p else '')
+    return f'<nav class="pager" aria-label="previous and next page" data-pagefind-ignore>{a(prev, "prev", "Previous")}{a(nxt, "next", "Next")}</nav>'
 
 def _inline_md(s: str) -> str:
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
@@ -335,45 +542,109 @@ def page_html(pages, page: Page, body: str) -> str:
     up = '../' * page.out.count('/')
     desc = f'<div class="description">{_inline_md(page.description)}</div>' if page.description else ''
     title = SITE if page.out == 'index.html' and page.title == SITE else f'{page.title} – {SITE}'
+    src = f'<code>nbs/{html.escape(str(page.src.relative_to(NBS)))}</code>' if page.src else 'the model registry (<code>mlpscale.models</code>)'
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="{up}site.css"></head>
-<body><nav class="sidebar" aria-label="site">{_nav(pages, page)}</nav>
-<main><header class="title"><h1 class="title">{html.escape(page.title)}</h1>{desc}</header>
-{_localize(body, page)}
-<footer>Built from <code>nbs/{html.escape(str(page.src.relative_to(NBS)))}</code> by <code>tools/build_docs.py</code>.</footer>
-</main></body></html>
+<title>{html.escape(title)}</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="{up}katex/katex.min.css"><link rel="stylesheet" href="{up}pagefind/pagefind-ui.css">
+<link rel="stylesheet" href="{up}site.css"><link rel="stylesheet" href="{up}highlight.css">
+<script defer src="{up}katex/katex.min.js"></script><script defer src="{up}katex/contrib/auto-render.min.js"></script>
+<script defer src="{up}pagefind/pagefind-ui.js"></script><script defer src="{up}site.js"></script></head>
+<body data-root="{up}">
+<header class="topbar"><button class="menu" aria-label="pages" aria-controls="sidebar" aria-expanded="false">&#9776;</button>
+<a class="site" href="{up}index.html">{SITE}</a><div class="search" role="search"><div id="search"></div></div></header>
+<div class="layout">
+<nav class="sidebar" id="sidebar" aria-label="site">{_nav(pages, page)}</nav>
+<main data-pagefind-body><header class="title"><h1 class="title">{html.escape(page.title)}</h1>{desc}</header>
+{_toc_html(page, 'inline')}
+{body}
+{_pager(pages, page)}
+<footer data-pagefind-ignore>Built from {src} by <code>tools/build_docs.py</code>.</footer>
+</main>
+{_toc_html(page, 'aside')}
+</div></body></html>
 """
+
+# ---------------------------------------------------------------------------------------------------------- libraries
+def katex_dir() -> Path:
+    "KaTeX's `dist/` from `tools/site/node_modules` (npm ci from the lock file when it is missing)"
+    dist = SITE_SRC / 'node_modules' / 'katex' / 'dist'
+    if not (dist / 'katex.min.js').exists():
+        npm = shutil.which('npm')
+        if not npm: raise SystemExit('build_docs: KaTeX is not installed and there is no npm: install Node.js and run `npm ci --prefix tools/site`')
+        print('installing KaTeX: npm ci --prefix tools/site', flush=True)
+        r = subprocess.run([npm, 'ci', '--prefix', str(SITE_SRC), '--no-audit', '--no-fund'], capture_output=True, text=True)
+        if r.returncode or not (dist / 'katex.min.js').exists():
+            raise SystemExit(f'build_docs: `npm ci --prefix tools/site` failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}')
+    return dist
+
+def copy_katex(out: Path):
+    dist = katex_dir()
+    (out / 'katex' / 'contrib').mkdir(parents=True, exist_ok=True)
+    for f in ('katex.min.js', 'katex.min.css', 'contrib/auto-render.min.js'): shutil.copy2(dist / f, out / 'katex' / f)
+    shutil.copytree(dist / 'fonts', out / 'katex' / 'fonts', dirs_exist_ok=True)
+
+def run_pagefind(out: Path):
+    "Index the built pages (only each page's `data-pagefind-body`, the `main` element) into `out/pagefind/`"
+    try: import pagefind  # noqa: F401  (the PyPI package; its binary comes with `pagefind[bin]`)
+    except ImportError: raise SystemExit('build_docs: Pagefind is not installed: pip install "pagefind[bin]" (in the dev extra: pip install -e ".[dev]")')
+    r = subprocess.run([sys.executable, '-m', 'pagefind', '--site', str(out), '--silent'], capture_output=True, text=True)
+    if r.returncode or not (out / 'pagefind' / 'pagefind-ui.js').exists():
+        raise SystemExit(f'build_docs: pagefind failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}')
+
+def _highlight_css() -> str:
+    from pygments.formatters import HtmlFormatter
+    return HtmlFormatter(style='default').get_style_defs('.highlight')
 
 # ---------------------------------------------------------------------------------------------------------------- main
 def build(out: Path, n_workers: int, force: bool = False, cell_timeout: int | None = None) -> list[Page]:
     t0 = time.time()
     os.environ.setdefault('MLPSCALE_DATA', str(ROOT.parent / 'shared' / 'data'))
+    global SCRUB
+    SCRUB = Scrubber()
+    if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
     pages = discover()
-    if not pages: raise SystemExit('build_docs: no notebooks found in nbs/')
-    executed, times = _execute_all(pages, n_workers, force, cell_timeout)
+    if not pages: raise SystemExit('build_docs: no pages: nbs/_quarto.yml lists none and nbs/ has no notebooks')
+    executed, times = _execute_all([p for p in pages if p.src], n_workers, force, cell_timeout)
     t_exec = time.time() - t0
     tmp = out.with_name(out.name + '.tmp')
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
     bodies = {}
     for p in pages:
-        bodies[p.out] = render_markdown(p) if p.src.suffix == '.md' else render_notebook(process(executed[p.src], p), p)
+        if p.src is None: body = render_zoo(p)
+        elif p.src.suffix == '.md': body = render_markdown(p)
+        else: body = render_notebook(process(executed[p.src], p), p)
+        body = _wrap_tables(_extract_images(_localize(body, p), p, tmp))
+        p.toc = _toc(body)
+        bodies[p.out] = body
     for p in pages:
         dest = tmp / p.out
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(page_html(pages, p, bodies[p.out]))
-        if TB in dest.read_text(): raise SystemExit(f'build_docs: {p.src.relative_to(NBS)} renders a Python traceback')
-    for f in NBS.rglob('*'):   # images and data next to the notebooks that pages refer to
+        if TB in dest.read_text(): raise SystemExit(f'build_docs: {p.label} renders a Python traceback')
+    listed = {p.src for p in pages if p.src}
+    for f in NBS.rglob('*'):   # images and data next to the pages that refer to them
         rel = f.relative_to(NBS)
-        if f.is_file() and f.suffix.lower() in ASSETS and not _hidden(rel):
+        if f.is_file() and f.suffix.lower() in ASSETS and not _hidden(rel) and not rel.parts[0] == 'experiments':
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, tmp / rel)
-    (tmp / 'site.css').write_text(_css())
+    shutil.copy2(SITE_SRC / 'site.css', tmp / 'site.css'); shutil.copy2(SITE_SRC / 'site.js', tmp / 'site.js')
+    (tmp / 'highlight.css').write_text(_highlight_css())
+    copy_katex(tmp)
     (tmp / '.nojekyll').write_text('')
+    (tmp / 'site.json').write_text(json.dumps([dict(out=p.out, title=p.title, section=p.section or 'Home', src=p.src and str(p.src.relative_to(NBS)),
+                                                    has_math=p.has_math, toc=len(p.toc)) for p in pages], indent=1))
+    run_pagefind(tmp)
     if out.exists(): shutil.rmtree(out)
     tmp.replace(out)
     print(f'build_docs: {len(pages)} pages in {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} '
           f'({time.time() - t0:.1f} s: {t_exec:.1f} s executing {len(times)} notebook(s), the rest cached or rendering)')
-    for p in pages: print(f'  {p.out:32s} {p.section or "Home":12s} {p.title}')
+    for p in pages: print(f'  {p.out:50s} {p.section or "Home":12s} {p.title}')
+    if SCRUB.hits:
+        print('build_docs: pages that showed absolute paths of this machine (rewritten; better fixed in the notebook):')
+        for where, what in sorted(SCRUB.hits.items()):
+            for w in sorted(what)[:6]: print(f'  {where}: {w}')
+    unlisted = [p.relative_to(NBS) for p in sorted(NBS.glob('results/*.md')) if p not in listed]
+    if unlisted: print('build_docs: results files that are not pages (not in nbs/_quarto.yml): ' + ', '.join(map(str, unlisted)))
     return pages
 
 def main(argv=None):
