@@ -1,4 +1,4 @@
-"""MLPs with a little more inductive bias -- a patchified B-MLP, MLP-Mixer, gMLP, ResMLP -- and the CNN and ViT baselines they are compared with, all in the one registry, built by name and trained by the same loop.
+"""MLPs with a little more inductive bias -- a patchified B-MLP, MLP-Mixer, gMLP, ResMLP -- the CNN and ViT baselines they are compared with, and the CIFAR model zoo of networks with published accuracy (and any timm model), all in the one registry, built by name and trained by the same loop.
 
 Docs: https://mlpscale.github.io/mlpscale/softer.html.md"""
 
@@ -9,17 +9,24 @@ from __future__ import annotations
 from functools import partial
 
 # %% auto #0
-__all__ = ['MIXER_KINDS', 'RESNET_LAYERS', 'PatchMLP', 'size_table']
+__all__ = ['MIXER_KINDS', 'RESNET_LAYERS', 'CIFAR_ZOO', 'PatchMLP', 'CifarResNet', 'CifarVGG', 'mobilenetv2_cifar',
+           'shufflenetv2_cifar', 'CifarRepVGG', 'PreActBlock', 'PreActResNet', 'densenet_cifar', 'DLA', 'RegNetCifar',
+           'WideResNet', 'airbench_net', 'timm_default_resolution', 'size_table']
 
 # %% ../nbs/07_softer.ipynb #c039add7
+import difflib, types
 import torch
 from torch import nn
+import torch.nn.functional as F
 import timm
-from timm.layers import GatedMlp
+from timm.layers import GatedMlp, Mlp
 from timm.models.mlp_mixer import MlpMixer, SpatialGatingBlock, ResBlock, Affine
 from timm.models.vision_transformer import VisionTransformer
 from timm.models.convmixer import ConvMixer
-from timm.models.resnet import ResNet, BasicBlock
+from timm.models.resnet import ResNet, BasicBlock, Bottleneck
+from timm.models.byobnet import RepVggBlock
+from torchvision.models import MobileNetV2, ShuffleNetV2, DenseNet
+from torchvision.models.vgg import make_layers, cfgs as vgg_cfgs
 from .core import MlpscaleError
 from .models import BottleneckMLP, register_model, create_model, list_models, model_entry, count_params, count_flops
 
@@ -128,6 +135,348 @@ register_model('ViT_<depth>-Wi_<width>-P_<patch>[-H_<heads>]', _vit, r'ViT_(?P<d
 register_model('ConvMixer_<depth>-Wi_<width>-P_<patch>-K_<kernel>', _convmixer,
                r'ConvMixer_(?P<depth>\d+)-Wi_(?P<width>\d+)-P_(?P<patch>\d+)-K_(?P<kernel>\d+)', family='cnn',
                doc='timm ConvMixer, e.g. ConvMixer_8-Wi_256-P_2-K_5', examples=());
+
+# %% ../nbs/07_softer.ipynb #6322ff23
+def _rgb(name: str, in_chans: int):
+    if in_chans != 3: raise MlpscaleError(f"model {name}: in_chans={in_chans} is not accepted; this network is defined for RGB images (in_chans=3)")
+
+class CifarResNet(nn.Module):
+    "The CIFAR ResNet of He et al. (2016, sec. 4.2): three stages of 16, 32, 64 channels of timm `BasicBlock`s, 1x1-convolution shortcuts, as chenyaofo/pytorch-cifar-models builds it."
+    def __init__(self, depth: int, num_classes: int = 10, in_chans: int = 3):
+        super().__init__()
+        if depth < 8 or (depth - 2) % 6: raise MlpscaleError(f"CIFAR ResNet depth={depth} is not accepted: it must be 6n+2 with n >= 1 (20, 32, 44, 56, 110, ...)")
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(in_chans, 16, 3, 1, 1, bias=False)
+        self.bn1, self.act1 = nn.BatchNorm2d(16), nn.ReLU(inplace=True)
+        stages, cin = [], 16
+        for i, c in enumerate((16, 32, 64)):
+            s = 1 if i == 0 else 2
+            ds = nn.Sequential(nn.Conv2d(cin, c, 1, s, bias=False), nn.BatchNorm2d(c)) if s != 1 or cin != c else None
+            stages.append(nn.Sequential(BasicBlock(cin, c, stride=s, downsample=ds), *[BasicBlock(c, c) for _ in range(n - 1)])); cin = c
+        self.layer1, self.layer2, self.layer3 = stages
+        self.fc = nn.Linear(64, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+
+    def forward(self, x):
+        x = self.layer3(self.layer2(self.layer1(self.act1(self.bn1(self.conv1(x))))))
+        return self.fc(x.mean((2, 3)))
+
+# %% ../nbs/07_softer.ipynb #052a110d
+class CifarVGG(nn.Module):
+    "VGG with batch norm for 32 px images: torchvision's feature layers (configuration A, B, D or E) and a 512-512-classes classifier, as chenyaofo/pytorch-cifar-models builds it."
+    def __init__(self, cfg: str = 'D', num_classes: int = 10):
+        super().__init__()
+        self.features = make_layers(vgg_cfgs[cfg], batch_norm=True)
+        self.classifier = nn.Sequential(nn.Linear(512, 512), nn.ReLU(True), nn.Dropout(), nn.Linear(512, 512), nn.ReLU(True),
+                                        nn.Dropout(), nn.Linear(512, num_classes))
+    def forward(self, x): return self.classifier(self.features(x).flatten(1))
+
+def mobilenetv2_cifar(width_mult: float = 1.0, num_classes: int = 10) -> nn.Module:
+    "torchvision's MobileNetV2 with the CIFAR strides of chenyaofo/pytorch-cifar-models: stride 1 in the stem and in the second stage."
+    setting = [[1, 16, 1, 1], [6, 24, 2, 1], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]]
+    m = MobileNetV2(num_classes=num_classes, width_mult=width_mult, inverted_residual_setting=setting)
+    m.features[0][0].stride = (1, 1)
+    return m
+
+def shufflenetv2_cifar(channels, num_classes: int = 10) -> nn.Module:
+    "torchvision's ShuffleNetV2 (stages of 4, 8, 4 units) with chenyaofo's CIFAR stem: stride 1, no max-pool."
+    m = ShuffleNetV2([4, 8, 4], list(channels), num_classes=num_classes)
+    m.conv1[0].stride = (1, 1)
+    m.maxpool = nn.Identity()
+    return m
+
+class CifarRepVGG(nn.Module):
+    """RepVGG-A for 32 px images (chenyaofo/pytorch-cifar-models `repvgg.py`: stride 1 in stages 0 and 1) of timm `RepVggBlock`s: three
+    branches (3x3 conv+BN, 1x1 conv+BN, BN identity) while training; `timm.utils.reparameterize_model` fuses each into one 3x3 convolution."""
+    def __init__(self, num_blocks=(2, 4, 14, 1), width_multiplier=(0.75, 0.75, 0.75, 2.5), num_classes: int = 10):
+        super().__init__()
+        cin = min(64, int(64 * width_multiplier[0]))
+        self.stage0 = RepVggBlock(3, cin, stride=1)
+        stages = []
+        for i, (n, base, s) in enumerate(zip(num_blocks, (64, 128, 256, 512), (1, 2, 2, 2))):
+            c = int(base * width_multiplier[i])
+            stages.append(nn.Sequential(*[RepVggBlock(cin if j == 0 else c, c, stride=s if j == 0 else 1) for j in range(n)])); cin = c
+        self.stage1, self.stage2, self.stage3, self.stage4 = stages
+        self.linear = nn.Linear(cin, num_classes)
+    def forward(self, x):
+        x = self.stage4(self.stage3(self.stage2(self.stage1(self.stage0(x)))))
+        return self.linear(x.mean((2, 3)))
+
+# %% ../nbs/07_softer.ipynb #692bb552
+class PreActBlock(nn.Module):
+    "The pre-activation basic block (He et al. 2016b): BN-ReLU-conv twice, the shortcut a 1x1 convolution of the activated input where the shape changes."
+    def __init__(self, cin: int, c: int, stride: int = 1):
+        super().__init__()
+        self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, c, 3, stride, 1, bias=False)
+        self.bn2, self.conv2 = nn.BatchNorm2d(c), nn.Conv2d(c, c, 3, 1, 1, bias=False)
+        self.shortcut = nn.Conv2d(cin, c, 1, stride, bias=False) if stride != 1 or cin != c else None
+    def forward(self, x):
+        out = F.relu(self.bn1(x))
+        sc = self.shortcut(out) if self.shortcut is not None else x
+        return self.conv2(F.relu(self.bn2(self.conv1(out)))) + sc
+
+class PreActResNet(nn.Module):
+    "PreAct-ResNet-18 for 32 px images, as kuangliu/pytorch-cifar `models/preact_resnet.py`: a 3x3 stem, four stages of 64-512 channels, no final BN."
+    def __init__(self, num_blocks=(2, 2, 2, 2), num_classes: int = 10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        layers, cin = [], 64
+        for i, (n, c) in enumerate(zip(num_blocks, (64, 128, 256, 512))):
+            layers.append(nn.Sequential(*[PreActBlock(cin if j == 0 else c, c, (1 if i == 0 else 2) if j == 0 else 1) for j in range(n)])); cin = c
+        self.layer1, self.layer2, self.layer3, self.layer4 = layers
+        self.linear = nn.Linear(512, num_classes)
+    def forward(self, x):
+        return self.linear(self.layer4(self.layer3(self.layer2(self.layer1(self.conv1(x))))).mean((2, 3)))
+
+def densenet_cifar(num_classes: int = 10, growth_rate: int = 32, blocks=(6, 12, 24, 16)) -> nn.Module:
+    "DenseNet-121 for 32 px images as kuangliu/pytorch-cifar `models/densenet.py`: torchvision's DenseNet with a plain 3x3 stem of 2k channels (no BN, ReLU or pool after it)."
+    m = DenseNet(growth_rate=growth_rate, block_config=blocks, num_init_features=2 * growth_rate, num_classes=num_classes)
+    m.features.conv0 = nn.Conv2d(3, 2 * growth_rate, 3, 1, 1, bias=False)
+    m.features.norm0 = m.features.relu0 = m.features.pool0 = nn.Identity()
+    return m
+
+class _Basic(nn.Module):   # kuangliu's BasicBlock: the shortcut a 1x1 conv + BN where the shape changes
+    def __init__(self, cin, c, stride=1):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(cin, c, 3, stride, 1, bias=False), nn.BatchNorm2d(c)
+        self.conv2, self.bn2 = nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c)
+        self.shortcut = nn.Sequential(nn.Conv2d(cin, c, 1, stride, bias=False), nn.BatchNorm2d(c)) if stride != 1 or cin != c else nn.Identity()
+    def forward(self, x): return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))) + self.shortcut(x))
+
+class _Root(nn.Module):
+    def __init__(self, cin, c):
+        super().__init__()
+        self.conv, self.bn = nn.Conv2d(cin, c, 1, 1, 0, bias=False), nn.BatchNorm2d(c)
+    def forward(self, xs): return F.relu(self.bn(self.conv(torch.cat(xs, 1))))
+
+class _Tree(nn.Module):   # kuangliu models/dla.py
+    def __init__(self, cin, c, level=1, stride=1):
+        super().__init__()
+        self.level = level
+        self.root = _Root((2 if level == 1 else level + 2) * c, c)
+        if level > 1:
+            for i in reversed(range(1, level)): setattr(self, f'level_{i}', _Tree(cin, c, level=i, stride=stride))
+            self.prev_root = _Basic(cin, c, stride)
+            self.left_node, self.right_node = _Basic(c, c, 1), _Basic(c, c, 1)
+        else: self.left_node, self.right_node = _Basic(cin, c, stride), _Basic(c, c, 1)
+    def forward(self, x):
+        xs = [self.prev_root(x)] if self.level > 1 else []
+        for i in reversed(range(1, self.level)):
+            x = getattr(self, f'level_{i}')(x); xs.append(x)
+        x = self.left_node(x); xs.append(x)
+        x = self.right_node(x); xs.append(x)
+        return self.root(xs)
+
+class _SimpleTree(nn.Module):   # kuangliu models/dla_simple.py
+    def __init__(self, cin, c, level=1, stride=1):
+        super().__init__()
+        self.root = _Root(2 * c, c)
+        if level == 1: self.left_tree, self.right_tree = _Basic(cin, c, stride), _Basic(c, c, 1)
+        else: self.left_tree, self.right_tree = _SimpleTree(cin, c, level - 1, stride), _SimpleTree(c, c, level - 1, 1)
+    def forward(self, x):
+        o1 = self.left_tree(x)
+        return self.root([o1, self.right_tree(o1)])
+
+def _cbr(cin, c): return nn.Sequential(nn.Conv2d(cin, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True))
+
+class DLA(nn.Module):
+    "Deep Layer Aggregation for 32 px images as kuangliu/pytorch-cifar `models/dla.py` (`simple=True`: `models/dla_simple.py`)."
+    def __init__(self, simple: bool = False, num_classes: int = 10):
+        super().__init__()
+        T = _SimpleTree if simple else _Tree
+        self.base, self.layer1, self.layer2 = _cbr(3, 16), _cbr(16, 16), _cbr(16, 32)
+        self.layer3, self.layer4, self.layer5, self.layer6 = T(32, 64, 1, 1), T(64, 128, 2, 2), T(128, 256, 2, 2), T(256, 512, 1, 2)
+        self.linear = nn.Linear(512, num_classes)
+    def forward(self, x):
+        for l in (self.base, self.layer1, self.layer2, self.layer3, self.layer4, self.layer5, self.layer6): x = l(x)
+        return self.linear(x.mean((2, 3)))
+
+class _RegBlock(nn.Module):
+    def __init__(self, w_in, w_out, stride, group_width, bottleneck_ratio, se_ratio):
+        super().__init__()
+        w_b = int(round(w_out * bottleneck_ratio))
+        self.conv1, self.bn1 = nn.Conv2d(w_in, w_b, 1, bias=False), nn.BatchNorm2d(w_b)
+        self.conv2, self.bn2 = nn.Conv2d(w_b, w_b, 3, stride, 1, groups=w_b // group_width, bias=False), nn.BatchNorm2d(w_b)
+        w_se = int(round(w_in * se_ratio))
+        self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(w_b, w_se, 1), nn.ReLU(), nn.Conv2d(w_se, w_b, 1), nn.Sigmoid()) if se_ratio > 0 else None
+        self.conv3, self.bn3 = nn.Conv2d(w_b, w_out, 1, bias=False), nn.BatchNorm2d(w_out)
+        self.shortcut = nn.Sequential(nn.Conv2d(w_in, w_out, 1, stride, bias=False), nn.BatchNorm2d(w_out)) if stride != 1 or w_in != w_out else nn.Identity()
+    def forward(self, x):
+        out = F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+        if self.se is not None: out = out * self.se(out)
+        return F.relu(self.bn3(self.conv3(out)) + self.shortcut(x))
+
+class RegNetCifar(nn.Module):
+    "RegNet for 32 px images as kuangliu/pytorch-cifar `models/regnet.py`: a 3x3 stem of 64 channels, four stages (strides 1, 1, 2, 2) of X blocks (Y: with squeeze-excitation)."
+    def __init__(self, depths, widths, group_width: int, se_ratio: float = 0.0, bottleneck_ratio: float = 1, num_classes: int = 10):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64)
+        layers, cin = [], 64
+        for d, w, s in zip(depths, widths, (1, 1, 2, 2)):
+            layers.append(nn.Sequential(*[_RegBlock(cin if i == 0 else w, w, s if i == 0 else 1, group_width, bottleneck_ratio, se_ratio) for i in range(d)])); cin = w
+        self.layer1, self.layer2, self.layer3, self.layer4 = layers
+        self.linear = nn.Linear(widths[-1], num_classes)
+    def forward(self, x):
+        x = self.layer4(self.layer3(self.layer2(self.layer1(F.relu(self.bn1(self.conv1(x)))))))
+        return self.linear(x.mean((2, 3)))
+
+# %% ../nbs/07_softer.ipynb #db862625
+class _WideBlock(nn.Module):
+    def __init__(self, cin, c, stride):
+        super().__init__()
+        self.bn0, self.conv0 = nn.BatchNorm2d(cin), nn.Conv2d(cin, c, 3, stride, 1, bias=False)
+        self.bn1, self.conv1 = nn.BatchNorm2d(c), nn.Conv2d(c, c, 3, 1, 1, bias=False)
+        self.convdim = nn.Conv2d(cin, c, 1, stride, bias=False) if cin != c else None
+    def forward(self, x):
+        o1 = F.relu(self.bn0(x))
+        z = self.conv1(F.relu(self.bn1(self.conv0(o1))))
+        return z + (self.convdim(o1) if self.convdim is not None else x)
+
+class WideResNet(nn.Module):
+    "WRN-d-k (Zagoruyko & Komodakis 2016) as szagoruyko/wide-residual-networks `pytorch/resnet.py`: pre-activation blocks, widths 16k, 32k, 64k, bias-free convolutions."
+    def __init__(self, depth: int = 28, width: int = 10, num_classes: int = 10):
+        super().__init__()
+        if depth < 10 or (depth - 4) % 6: raise MlpscaleError(f"WRN depth={depth} is not accepted: it must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, ...)")
+        n = (depth - 4) // 6
+        self.conv0 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        groups, cin = [], 16
+        for i, c in enumerate(int(v * width) for v in (16, 32, 64)):
+            groups.append(nn.Sequential(*[_WideBlock(cin if j == 0 else c, c, (1 if i == 0 else 2) if j == 0 else 1) for j in range(n)])); cin = c
+        self.group0, self.group1, self.group2 = groups
+        self.bn, self.fc = nn.BatchNorm2d(cin), nn.Linear(cin, num_classes)
+    def forward(self, x):
+        x = self.group2(self.group1(self.group0(self.conv0(x))))
+        return self.fc(F.relu(self.bn(x)).mean((2, 3)))
+
+class _Scale(nn.Module):
+    def __init__(self, scale: float): super().__init__(); self.scale = scale
+    def forward(self, x): return x * self.scale
+
+class _AirGroup(nn.Module):
+    def __init__(self, cin, c, convs=2):
+        super().__init__()
+        conv = lambda a, b: nn.Conv2d(a, b, 3, padding='same', bias=False)
+        self.conv1, self.pool, self.norm1 = conv(cin, c), nn.MaxPool2d(2), nn.BatchNorm2d(c, eps=1e-12)
+        self.conv2, self.norm2 = conv(c, c), nn.BatchNorm2d(c, eps=1e-12)
+        self.conv3, self.norm3 = (conv(c, c), nn.BatchNorm2d(c, eps=1e-12)) if convs == 3 else (None, None)
+        self.activ = nn.GELU()
+    def forward(self, x):
+        x = self.activ(self.norm1(self.pool(self.conv1(x))))
+        if self.conv3 is None: return self.activ(self.norm2(self.conv2(x)))
+        return self.activ(self.norm3(self.conv3(self.activ(self.norm2(self.conv2(x))))) + x)
+
+def airbench_net(widths=(64, 256, 256), convs: int = 2, num_classes: int = 10) -> nn.Sequential:
+    """The airbench network (KellerJordan/cifar10-airbench `legacy/airbench94.py`; `widths=(128, 384, 512), convs=3`: `airbench96.py`):
+    a 2x2 whitening convolution of 24 channels, three conv groups that each halve the resolution, a max-pool over the last 3x3 map, a
+    bias-free linear head scaled by 1/9. 32 px images only."""
+    return nn.Sequential(nn.Conv2d(3, 24, 2, padding=0, bias=True), nn.GELU(),
+                         _AirGroup(24, widths[0], convs), _AirGroup(widths[0], widths[1], convs), _AirGroup(widths[1], widths[2], convs),
+                         nn.MaxPool2d(3), nn.Flatten(), nn.Linear(widths[2], num_classes, bias=False), _Scale(1 / 9))
+
+# %% ../nbs/07_softer.ipynb #40d02a17
+class _GeluOutMlp(Mlp):
+    "timm's Mlp with a GELU after the second linear layer too, as omihub777/ViT-CIFAR's TransformerEncoder has it."
+    def forward(self, x): return self.act(super().forward(x))
+
+def _head_api(m: nn.Module) -> nn.Module:
+    """Give a network timm's classifier interface if it lacks one -- `get_classifier()` (its last `nn.Linear`) and
+    `reset_classifier(num_classes)` -- so that the package's training loop and fine-tuning find and replace its head as for any other."""
+    if hasattr(m, 'get_classifier'): return m
+    name = [n for n, mod in m.named_modules() if isinstance(mod, nn.Linear)][-1]
+    def get_classifier(self): return self.get_submodule(name)
+    def reset_classifier(self, num_classes: int):
+        old = self.get_submodule(name)
+        parent, _, attr = name.rpartition('.')
+        setattr(self.get_submodule(parent) if parent else self, attr,
+                nn.Linear(old.in_features, num_classes, bias=old.bias is not None).to(old.weight.device, old.weight.dtype))
+        self.num_classes = num_classes
+    m.get_classifier, m.reset_classifier = types.MethodType(get_classifier, m), types.MethodType(reset_classifier, m)
+    m.num_classes = m.get_classifier().out_features
+    return m
+
+def _fixed(name: str, build, resolution_free: bool = True):
+    "A registry builder for a network defined for 3-channel images; `resolution_free=False`: for 32 px only."
+    def builder(num_classes, resolution, in_chans, **kw):
+        _rgb(name, in_chans)
+        if not resolution_free and resolution != 32:
+            raise MlpscaleError(f"model {name}: resolution={resolution} is not accepted; this network is defined for 32 px images only")
+        m = _head_api(build(num_classes, resolution, **kw))
+        m.resolution = resolution
+        return m
+    return builder
+
+def _resnet50_cifar(num_classes, resolution, **kw):
+    m = ResNet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, **kw)
+    m.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)   # kuangliu's CIFAR stem
+    nn.init.kaiming_normal_(m.conv1.weight, mode='fan_out', nonlinearity='relu')
+    m.maxpool = nn.Identity()
+    return m
+
+def _vit_omihub(num_classes, resolution, **kw):
+    _check_patch('vit_7_384_p4_cifar', resolution, 4)
+    return VisionTransformer(img_size=resolution, patch_size=4, embed_dim=384, depth=7, num_heads=12, mlp_ratio=1.0, num_classes=num_classes,
+                             mlp_layer=_GeluOutMlp, **kw)
+
+def _mixer_lucidrains(num_classes, resolution, **kw):
+    _check_patch('mlpmixer_6_512_p4_cifar', resolution, 4)
+    n = (resolution // 4) ** 2   # lucidrains' Mixer: token MLP 4 x the patches wide, channel MLP 0.5 x the width (timm sizes both off the width)
+    return MlpMixer(num_classes=num_classes, img_size=resolution, patch_size=4, num_blocks=6, embed_dim=512, mlp_ratio=(4 * n / 512, 0.5), **kw)
+
+CIFAR_ZOO = {   # name: (builder, family, source)
+    **{f'resnet{d}_cifar': (lambda nc, r, d=d, **kw: CifarResNet(d, nc), 'cnn', 'chenyaofo/pytorch-cifar-models') for d in (20, 32, 44, 56)},
+    **{f'vgg{d}_bn_cifar': (lambda nc, r, c=c, **kw: CifarVGG(c, nc), 'cnn', 'chenyaofo/pytorch-cifar-models') for d, c in ((11, 'A'), (13, 'B'), (16, 'D'), (19, 'E'))},
+    **{f'mobilenetv2_{s}_cifar': (lambda nc, r, w=w, **kw: mobilenetv2_cifar(w, nc), 'cnn', 'chenyaofo/pytorch-cifar-models')
+       for s, w in (('x0_5', 0.5), ('x0_75', 0.75), ('x1_0', 1.0), ('x1_4', 1.4))},
+    **{f'shufflenetv2_{s}_cifar': (lambda nc, r, ch=ch, **kw: shufflenetv2_cifar(ch, nc), 'cnn', 'chenyaofo/pytorch-cifar-models')
+       for s, ch in (('x0_5', (24, 48, 96, 192, 1024)), ('x1_0', (24, 116, 232, 464, 1024)), ('x1_5', (24, 176, 352, 704, 1024)), ('x2_0', (24, 244, 488, 976, 2048)))},
+    **{f'repvgg_{s}_cifar': (lambda nc, r, wm=wm, **kw: CifarRepVGG((2, 4, 14, 1), wm, nc), 'cnn', 'chenyaofo/pytorch-cifar-models')
+       for s, wm in (('a0', (0.75, 0.75, 0.75, 2.5)), ('a1', (1, 1, 1, 2.5)), ('a2', (1.5, 1.5, 1.5, 2.75)))},
+    'resnet50_cifar': (_resnet50_cifar, 'cnn', 'kuangliu/pytorch-cifar'),
+    'preactresnet18_cifar': (lambda nc, r, **kw: PreActResNet((2, 2, 2, 2), nc), 'cnn', 'kuangliu/pytorch-cifar'),
+    'densenet121_cifar': (lambda nc, r, **kw: densenet_cifar(nc), 'cnn', 'kuangliu/pytorch-cifar'),
+    'dla_cifar': (lambda nc, r, **kw: DLA(False, nc), 'cnn', 'kuangliu/pytorch-cifar'),
+    'simpledla_cifar': (lambda nc, r, **kw: DLA(True, nc), 'cnn', 'kuangliu/pytorch-cifar'),
+    'regnetx_200mf_cifar': (lambda nc, r, **kw: RegNetCifar((1, 1, 4, 7), (24, 56, 152, 368), 8, 0.0, num_classes=nc), 'cnn', 'kuangliu/pytorch-cifar'),
+    'regnety_400mf_cifar': (lambda nc, r, **kw: RegNetCifar((1, 2, 7, 12), (32, 64, 160, 384), 16, 0.25, num_classes=nc), 'cnn', 'kuangliu/pytorch-cifar'),
+    'wrn28_10_cifar': (lambda nc, r, **kw: WideResNet(28, 10, nc), 'cnn', 'szagoruyko/wide-residual-networks'),
+    'airbench94_cifar': (lambda nc, r, **kw: airbench_net((64, 256, 256), 2, nc), 'cnn', 'KellerJordan/cifar10-airbench'),
+    'airbench96_cifar': (lambda nc, r, **kw: airbench_net((128, 384, 512), 3, nc), 'cnn', 'KellerJordan/cifar10-airbench'),
+    'vit_7_384_p4_cifar': (_vit_omihub, 'vit', 'omihub777/ViT-CIFAR'),
+    'mlpmixer_6_512_p4_cifar': (_mixer_lucidrains, 'softer-mlp', 'kentaroy47/vision-transformers-cifar10'),
+}
+
+for _name, (_build, _fam, _src) in CIFAR_ZOO.items():
+    register_model(_name, _fixed(_name, _build, resolution_free=not _name.startswith('airbench')), family=_fam, doc=f'as {_src} builds it')
+
+# %% ../nbs/07_softer.ipynb #e5d40fe1
+def timm_default_resolution(arch: str) -> int | None:
+    "The input side of timm model `arch`'s default pretrained configuration (224 for `resnet50`, 384 for `vit_base_patch16_384`), or None if it has none."
+    try: cfg = timm.get_pretrained_cfg(arch)
+    except RuntimeError: return None
+    size = getattr(cfg, 'input_size', None) if cfg is not None else None
+    return int(size[-1]) if size else None
+
+def _timm(num_classes, resolution, in_chans, arch, **kw):
+    name = f"timm/{arch}"
+    if not timm.is_model(arch.split('.')[0]):
+        close = difflib.get_close_matches(arch, timm.list_models(), n=3)
+        raise MlpscaleError(f"model {name}: timm {timm.__version__} has no model {arch!r}" + (f"; close names: {', '.join(close)}" if close else '')
+                            + "; timm.list_models('*part*') lists them")
+    args = dict(pretrained=False, num_classes=num_classes, in_chans=in_chans, **kw)
+    default = timm_default_resolution(arch)
+    try:
+        try: m = timm.create_model(arch, **({'img_size': resolution} if resolution != default else {}), **args)
+        except TypeError as e:
+            if 'img_size' not in str(e): raise
+            m = timm.create_model(arch, **args)                  # a model without a fixed input size: any resolution
+    except (AssertionError, ValueError, RuntimeError) as e:
+        raise MlpscaleError(f"model {name} cannot be built at resolution={resolution}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    m.resolution, m.default_resolution = resolution, default
+    return m
+
+register_model('timm/<name>', _timm, r'timm/(?P<arch>[A-Za-z0-9_.\-]+)', family='timm',
+               doc="any timm model, pretrained=False, e.g. timm/resnet50", examples=('timm/resnet50', 'timm/vit_base_patch16_384'));
 
 # %% ../nbs/07_softer.ipynb #68edc62b
 def size_table(names, num_classes: int = 10, resolution: int | dict = 32) -> list[dict]:
