@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'CACHE_ENV', 'MlpscaleError', 'check_choice', 'data_root', 'cache_root', 'get_device', 'seed_everything',
-           'cpu_model', 'machine_name', 'retain_freed_memory', 'atomic_path', 'write_json', 'read_json', 'params_hash',
-           'sha256_file', 'note']
+           'cpu_model', 'bf16_matrix_engine', 'fast_dtype', 'machine_name', 'retain_freed_memory', 'atomic_path',
+           'write_json', 'read_json', 'params_hash', 'sha256_file', 'note']
 
 # %% ../nbs/00_core.ipynb #0edc828c
 import numpy as np
@@ -69,11 +69,31 @@ def cpu_model() -> str:
     except OSError: pass
     return platform.processor() or platform.machine()
 
+def _cpu_flags() -> set:
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.lower().startswith(('flags', 'features')): return set(line.split(':', 1)[1].split())
+    except OSError: pass
+    return set()
+
+def bf16_matrix_engine() -> str | None:
+    "The CPU's bf16 matrix engine where it has one: 'AMX-BF16' (Intel AMX tiles, Xeon 4th generation and later), else None."
+    caps = dict(torch.cpu.get_capabilities()) if hasattr(torch.cpu, 'get_capabilities') else {}
+    if not caps: caps = {f: True for f in _cpu_flags()}    # older PyTorch: the kernel's flags say the same
+    return 'AMX-BF16' if caps.get('amx_bf16') and caps.get('amx_tile') else None
+
+def fast_dtype(device: str | torch.device = 'auto') -> str:
+    "The dtype whose matrix products are fastest on `device`: 'bf16' on CUDA GPUs that support it and on CPUs with a bf16 matrix engine, else 'fp32'."
+    dev = get_device(device)
+    if dev.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp32'
+    return 'bf16' if dev.type == 'cpu' and bf16_matrix_engine() else 'fp32'
+
 def machine_name(device: str | torch.device = 'auto') -> str:
-    "One line naming the hardware a job runs on: the GPU's name for CUDA devices, else the CPU model and its core count."
+    "One line naming the hardware a job runs on: the GPU's name for CUDA devices, else the CPU model, its core count and its bf16 matrix engine (if any)."
     dev = get_device(device)
     if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
-    return f"{cpu_model()} ({os.cpu_count()} cores)"
+    engine = bf16_matrix_engine()
+    return f"{cpu_model()} ({os.cpu_count()} cores{', ' + engine if engine else ''})"
 
 # %% ../nbs/00_core.ipynb #8e72f795
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3

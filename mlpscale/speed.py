@@ -11,16 +11,17 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DTYPES', 'REGIMES', 'TABLE_COLUMNS', 'cpu_load', 'machine_info', 'num_threads', 'time_calls', 'gemm_rate',
-           'bench_model', 'profile_ops', 'bench_infer', 'save_table', 'load_table', 'format_table', 'pareto_front',
-           'add_accuracy', 'plot_pareto', 'plot_pareto_by', 'bench_train', 'format_bench_train']
+__all__ = ['DTYPES', 'GEMM_SIZES', 'REGIMES', 'TABLE_COLUMNS', 'cpu_load', 'machine_info', 'num_threads', 'time_calls',
+           'gemm_rate', 'bench_model', 'profile_ops', 'bench_infer', 'save_table', 'load_table', 'format_table',
+           'pareto_front', 'add_accuracy', 'plot_pareto', 'plot_pareto_by', 'time_steps', 'bench_train',
+           'format_bench_train']
 
 # %% ../nbs/09_speed.ipynb #5070c2a0
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
-from .core import MlpscaleError, check_choice, get_device, write_json, cpu_model, retain_freed_memory
+from .core import MlpscaleError, check_choice, get_device, write_json, cpu_model, retain_freed_memory, fast_dtype, bf16_matrix_engine, machine_name
 from .models import create_model, count_params, count_flops, CIFAR_MEAN, CIFAR_STD
 from .data import normalize_batch
 
@@ -78,20 +79,28 @@ def _dtype(dtype) -> tuple[str, torch.dtype]:
     if isinstance(dtype, str) and dtype in DTYPES: return dtype, DTYPES[dtype]
     raise MlpscaleError(f"dtype={dtype!r} is not accepted; choose one of: {', '.join(DTYPES)} (or the torch dtypes)")
 
-def _default_dtype(dev: torch.device) -> str: return 'bf16' if dev.type == 'cuda' else 'fp32'
+def _default_dtype(dev: torch.device) -> str: return fast_dtype(dev)   # mlpscale.core: bf16 on CUDA and on CPUs with a bf16 matrix engine
 
-def gemm_rate(device='auto', dtype=None, n: int | None = None, warmup: int = 2, repeats: int = 5, threads: int | None = None) -> dict:
-    "Measured FLOP/s of an `n x n @ n x n` matrix product on `device` in `dtype` (default fp32 on CPU, bf16 on GPU): best and median."
+GEMM_SIZES = {'cpu': (1024, 2048, 4096), 'cuda': (8192,)}
+
+def gemm_rate(device='auto', dtype=None, n: int | tuple | None = None, warmup: int = 2, repeats: int = 5, threads: int | None = None) -> dict:
+    """Measured FLOP/s of an `n x n @ n x n` matrix product on `device` in `dtype` (default: the device's fastest, `fast_dtype`):
+    best and median. Several sizes `n` (the default on CPU: `GEMM_SIZES`): the best of them, so the rate is the machine's ceiling."""
     dev = get_device(device)
     dname, dt = _dtype(dtype or _default_dtype(dev))
-    n = n or (8192 if dev.type == 'cuda' else 4096)
-    g = torch.Generator(device=dev).manual_seed(0)
-    a = torch.randn(n, n, device=dev, generator=g).to(dt); b = torch.randn(n, n, device=dev, generator=g).to(dt)
-    with num_threads(threads) as nt, torch.inference_mode():
-        ts = time_calls(lambda: torch.mm(a, b), dev, warmup=warmup, repeats=repeats)
-    flops = 2 * n ** 3
-    return {'gemm_gflops_s': flops / min(ts) / 1e9, 'gemm_gflops_s_median': flops / float(np.median(ts)) / 1e9,
-            'gemm_stat': 'best', 'gemm_n': n, 'gemm_dtype': dname, 'device': str(dev), 'threads': nt}
+    sizes = (n,) if isinstance(n, int) else tuple(n or GEMM_SIZES.get(dev.type, (4096,)))
+    if not sizes or any(not isinstance(s, int) or s < 1 for s in sizes): raise MlpscaleError(f"n={n!r} must be a positive integer or a tuple of them")
+    per = {}
+    for s in sizes:
+        g = torch.Generator(device=dev).manual_seed(0)
+        a = torch.randn(s, s, device=dev, generator=g).to(dt); b = torch.randn(s, s, device=dev, generator=g).to(dt)
+        with num_threads(threads) as nt, torch.inference_mode():
+            ts = time_calls(lambda: torch.mm(a, b), dev, warmup=warmup, repeats=repeats)
+        per[s] = (2 * s ** 3 / min(ts) / 1e9, 2 * s ** 3 / float(np.median(ts)) / 1e9)
+        del a, b
+    best = max(per, key=lambda s: per[s][0])
+    return {'gemm_gflops_s': per[best][0], 'gemm_gflops_s_median': per[best][1], 'gemm_stat': 'best', 'gemm_n': best,
+            'gemm_sizes': {s: round(v[0], 1) for s, v in per.items()}, 'gemm_dtype': dname, 'device': str(dev), 'threads': nt}
 
 # %% ../nbs/09_speed.ipynb #07a964d0
 REGIMES = ('model', 'end2end')
@@ -106,33 +115,50 @@ def _build(model, num_classes: int, resolution: int) -> tuple[str, nn.Module]:
     if isinstance(model, nn.Module): return _model_label(model), model
     raise MlpscaleError(f"model={model!r} is not accepted; pass a registered name, an nn.Module, or a (label, nn.Module) pair")
 
-def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto', dtype=torch.float32, compile: bool = False,
+def _graphed(fn, dev: torch.device):
+    "Capture `fn()` in a CUDA graph (after warm-up calls on a side stream, as PyTorch's docs prescribe); return a function that replays it."
+    s = torch.cuda.Stream(dev); s.wait_stream(torch.cuda.current_stream(dev))
+    with torch.cuda.stream(s):
+        for _ in range(3): fn()
+    torch.cuda.current_stream(dev).wait_stream(s)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph): out = fn()
+    def replay(): graph.replay(); return out
+    return replay
+
+def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto', dtype=None, compile: bool = False,
                 channels_last: bool = False, regime: str = 'model', warmup: int = 3, repeats: int = 10, min_time: float = 0.0,
                 num_classes: int = 10, threads: int | None = None, gemm: dict | float | None = None,
-                mean=CIFAR_MEAN, std=CIFAR_STD, label: str | None = None) -> dict:
-    "Time inference of `model` (a registered name or an `nn.Module`) on batches of `batch_size` at `resolution` px; one result row."
+                mean=CIFAR_MEAN, std=CIFAR_STD, label: str | None = None, autocast: bool = False, cuda_graph: bool = False) -> dict:
+    """Time inference of `model` (a registered name or an `nn.Module`) on batches of `batch_size` at `resolution` px; one result row.
+    `dtype` (default: the device's fastest, `fast_dtype`): the weights and inputs are cast to it (`autocast=True`: fp32 weights under
+    autocast instead, as evaluation during training runs); `cuda_graph`: replay the forward pass as one CUDA graph (CUDA only)."""
     check_choice('regime', regime, REGIMES)
     if not isinstance(batch_size, int) or batch_size < 1: raise MlpscaleError(f"batch_size={batch_size!r} must be a positive integer")
     dev = get_device(device)
+    if cuda_graph and dev.type != 'cuda': raise MlpscaleError(f"cuda_graph=True needs a CUDA device, not {dev}; drop it (or use device='cuda')")
     if dev.type == 'cpu': retain_freed_memory()   # see core: otherwise activations are page-faulted in on every pass
-    dname, dt = _dtype(dtype)
+    dname, dt = _dtype(dtype or _default_dtype(dev))
     name, m = _build(model, num_classes, resolution)
     m = m.to(dev).eval()
     flops = count_flops(m, resolution)               # before compile: one image, matmuls and convolutions
     params = count_params(m)
+    cast = dt != torch.float32 and not autocast
+    if cast: m = m.to(dt)                            # low-precision weights: no per-call cast of every weight matrix
     if channels_last: m = m.to(memory_format=torch.channels_last)
     fwd = torch.compile(m) if compile else m
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    amp = torch.autocast(dev.type, dtype=dt) if dt != torch.float32 else nullcontext()
+    amp = torch.autocast(dev.type, dtype=dt) if dt != torch.float32 and autocast else nullcontext()
+    xdt = dt if cast else torch.float32
     g = torch.Generator().manual_seed(0)
     if regime == 'model':
-        x = torch.randn(batch_size, 3, resolution, resolution, generator=g).to(dev).contiguous(memory_format=fmt)
+        x = torch.randn(batch_size, 3, resolution, resolution, generator=g).to(dev, xdt).contiguous(memory_format=fmt)
         def step(): return fwd(x)
     else:
         xb = torch.randint(0, 256, (batch_size, 3, resolution, resolution), dtype=torch.uint8, generator=g)
         if dev.type == 'cuda': xb = xb.pin_memory()
         def step():
-            x = normalize_batch(xb.to(dev, non_blocking=True), resolution, mean, std)
+            x = normalize_batch(xb.to(dev, non_blocking=True), resolution, mean, std, dtype=xdt)
             return fwd(x.contiguous(memory_format=fmt))
     def call():
         with amp: return step()
@@ -141,7 +167,8 @@ def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto'
         if tuple(out.shape) != (batch_size, num_classes):
             raise MlpscaleError(f"model {name} gave outputs of shape {tuple(out.shape)} for a batch of {batch_size}; expected ({batch_size}, {num_classes})")
         del out
-        ts = np.array(time_calls(call, dev, warmup=warmup, repeats=repeats, min_time=min_time))
+        timed = _graphed(call, dev) if cuda_graph else call
+        ts = np.array(time_calls(timed, dev, warmup=warmup, repeats=repeats, min_time=min_time))
     if gemm is None: gemm = gemm_rate(dev, dname, threads=threads)
     gemm_gflops = gemm['gemm_gflops_s'] if isinstance(gemm, dict) else float(gemm)
     lat = float(np.median(ts))
@@ -152,7 +179,8 @@ def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto'
             'params': params, 'flops_per_img': flops, 'img_s': img_s, 'latency_ms': lat * 1e3,
             'latency_p10_ms': float(np.percentile(ts, 10)) * 1e3, 'latency_p90_ms': float(np.percentile(ts, 90)) * 1e3,
             'latency_ms_per_img': lat * 1e3 / batch_size, 'gflops_s': gflops, 'gemm_gflops_s': gemm_gflops,
-            'gemm_frac': gflops / gemm_gflops, 'repeats': len(ts)}
+            'gemm_frac': gflops / gemm_gflops, 'repeats': len(ts), 'autocast': bool(autocast and dt != torch.float32),
+            'cuda_graph': bool(cuda_graph)}
 
 # %% ../nbs/09_speed.ipynb #3841c62c
 def profile_ops(model, batch_size: int = 1024, resolution: int = 32, device='auto', repeats: int = 3, top: int = 8,
@@ -184,8 +212,9 @@ def bench_infer(models: list, batch_sizes=(1, 64, 1024), resolutions=(32,), devi
                 regimes=REGIMES, channels_last: bool = False, warmup: int = 3, repeats: int = 10, min_time: float = 0.5,
                 num_classes: int = 10, threads: int | None = None, gemm_n: int | None = None, out: str | None = None,
                 progress: bool = True) -> list[dict]:
-    """Benchmark every model (registered names, modules or (label, module) pairs) at every batch size, resolution, dtype,
-    compile setting and regime; one row each, tagged with the machine and the GEMM rate measured once per dtype."""
+    """Benchmark every model (registered names, modules or (label, module) pairs) at every batch size, resolution, dtype
+    (default: the device's fastest, `fast_dtype`), compile setting and regime; one row each, tagged with the machine and the GEMM
+    rate of the row's own dtype, measured once per dtype."""
     dev = get_device(device)
     dtypes = [_dtype(d)[0] for d in (dtypes or (_default_dtype(dev),))]
     for r in regimes: check_choice('regime', r, REGIMES)
@@ -208,7 +237,7 @@ def bench_infer(models: list, batch_sizes=(1, 64, 1024), resolutions=(32,), devi
                     if dev.type == 'cuda': torch.cuda.empty_cache()
                     b //= 2
             row['batch_size_requested'] = bs
-            row.update({k: info[k] for k in ('cpu', 'gpu', 'torch')}, **cpu_load(), gemm_gflops_s_median=gemms[d]['gemm_gflops_s_median'],
+            row.update({k: info[k] for k in ('cpu', 'gpu', 'torch')}, machine=machine_name(dev), **cpu_load(), gemm_gflops_s_median=gemms[d]['gemm_gflops_s_median'],
                        gemm_n=gemms[d]['gemm_n'])
             rows.append(row)
     if out: save_table(rows, out)
@@ -233,7 +262,7 @@ def load_table(path) -> list[dict]:
     return json.loads(p.read_text())
 
 TABLE_COLUMNS = ('model', 'device', 'regime', 'dtype', 'batch_size', 'resolution', 'img_s', 'latency_ms', 'latency_p10_ms',
-                 'latency_p90_ms', 'gflops_s', 'gemm_frac', 'accuracy')
+                 'latency_p90_ms', 'gflops_s', 'gemm_gflops_s', 'gemm_frac', 'accuracy')
 
 def _fmt(v) -> str:
     if isinstance(v, bool): return 'yes' if v else 'no'
@@ -294,10 +323,36 @@ def plot_pareto_by(rows: list[dict], by=('device', 'regime'), **kw) -> dict:
     return {key: plot_pareto(g, title=', '.join(map(str, key)), **kw) for key, g in groups.items()}
 
 # %% ../nbs/09_speed.ipynb #4c8aa1a5
+def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, steps: int = 20, warmup: int = 5, device='cpu',
+               progress: bool = False) -> dict:
+    """Time `step(x, y)` over `warmup + steps` batches drawn from the iterator `batches`: the median step (waiting for the batch
+    included) as images/s, ms and TFLOP/s, and the share of the timed steps spent waiting for data."""
+    if steps < 1 or warmup < 0: raise MlpscaleError(f"steps={steps} must be >= 1 and warmup={warmup} >= 0")
+    cuda = get_device(device).type == 'cuda'
+    times, waits = [], []
+    for i in tqdm(range(warmup + steps), disable=not progress, leave=False):
+        t0 = time.perf_counter()
+        x, y = next(batches)
+        if cuda: torch.cuda.synchronize()
+        t1 = time.perf_counter()
+        step(x, y)
+        if cuda: torch.cuda.synchronize()
+        t2 = time.perf_counter()
+        if i >= warmup: times.append(t2 - t0); waits.append(t1 - t0)
+    st = float(np.median(times))
+    return {'img_s': batch_size / st, 'step_ms': st * 1e3, 'data_share': sum(waits) / sum(times),
+            'tflops': flops_per_image * batch_size / st / 1e12, 'steps': steps}
+
+def _amp_name(amp: str, dev: torch.device) -> str:
+    check_choice('amp', amp, ('auto', 'bf16', 'off', 'fp32'))
+    return fast_dtype(dev) if amp == 'auto' else 'fp32' if amp in ('off', 'fp32') else 'bf16'
+
 def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int = 1024, device='auto', steps: int = 20,
                 warmup: int = 5, amp: str = 'auto', compile: bool | None = None, num_workers: int = 2, num_classes: int = 10,
-                n_images: int | None = None, progress: bool = True) -> dict:
-    "Images/s, TFLOP/s and data-wait share of mlpscale's training step and of the official-style step, side by side."
+                n_images: int | None = None, progress: bool = True, official: bool = True, gemm: dict | None = None,
+                gemm_n: int | tuple | None = None, optimizer: str = 'lion') -> dict:
+    """Images/s, TFLOP/s and data-wait share of mlpscale's training step and of the official-style step, side by side, each next to
+    the GEMM rate of its own dtype measured in the same run. `amp='auto'`: the device's fastest dtype (`fast_dtype`)."""
     import torch.nn.functional as F
     from mlpscale.data import synthetic_data, DeviceLoader, TensorImageDataset, tv_augment, endless
     from mlpscale.train import make_optimizer, param_groups
@@ -305,77 +360,77 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
     if dev.type == 'cpu': retain_freed_memory()
     cuda = dev.type == 'cuda'
     compile = cuda if compile is None else compile
-    use_amp = amp == 'bf16' or (amp == 'auto' and cuda)
+    dname = _amp_name(amp, dev); use_amp = dname == 'bf16'
     n_images = n_images or batch_size * (steps + warmup + 2)
     data = synthetic_data(n_images, num_classes, resolution)
     flops = count_flops(create_model(model, num_classes=num_classes, resolution=resolution), resolution, backward=True)
 
-    def run(step_fn, batches):
-        times, waits = [], []
-        for i in tqdm(range(warmup + steps), disable=not progress, leave=False):
-            t0 = time.perf_counter()
-            x, y = next(batches)
-            if cuda: torch.cuda.synchronize()
-            t1 = time.perf_counter()
-            step_fn(x, y)
-            if cuda: torch.cuda.synchronize()
-            t2 = time.perf_counter()
-            if i >= warmup: times.append(t2 - t0); waits.append(t1 - t0)
-        st = sorted(times)[len(times) // 2]
-        return {'img_s': batch_size / st, 'step_ms': st * 1e3, 'data_share': sum(waits) / sum(times),
-                'tflops': flops * batch_size / st / 1e12}
-
-    def make(compiled):
+    def make(compiled, fused):
         torch.manual_seed(0)
         m = create_model(model, num_classes=num_classes, resolution=resolution).to(dev)
-        opt = make_optimizer('lion', param_groups(m, 1e-4, 0.0), 1e-4)
+        opt = make_optimizer(optimizer, param_groups(m, 1e-4, 0.0), 1e-4, fused=fused)
         fwd = torch.compile(m) if compiled else m
         return m, opt, fwd
 
-    # (a) mlpscale: device-resident data, on-device augmentation, bf16 autocast, compiled
-    m, opt, fwd = make(compile)
+    # (a) mlpscale: device-resident data, on-device augmentation, the fastest dtype, fused optimiser, compiled where asked
+    m, opt, fwd = make(compile, True)
     dl = DeviceLoader(data, batch_size, train=True, resolution=resolution, device=dev)
     def ours(x, y):
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):
             loss = F.cross_entropy(fwd(x).float(), y, label_smoothing=0.1)
         loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-    a = run(ours, endless(dl))
+    a = time_steps(ours, endless(dl), batch_size, flops, steps, warmup, dev, progress)
     del m, opt, fwd, dl
+    g = gemm or gemm_rate(dev, dname, n=gemm_n)
+    if g['gemm_dtype'] != dname: raise MlpscaleError(f"gemm was measured in {g['gemm_dtype']}, but the step runs in {dname}; pass a {dname} gemm_rate")
+    res = {'model': model, 'resolution': resolution, 'batch_size': batch_size, 'device': str(dev), 'machine': machine_info(dev),
+           'machine_name': machine_name(dev), 'bf16_engine': bf16_matrix_engine() if not cuda else None, 'amp_auto': fast_dtype(dev),
+           'flops_per_image_fwd_bwd': flops, 'mlpscale': {**a, 'amp': dname, 'compiled': compile, 'optimizer': optimizer},
+           'gemm_tflops': g['gemm_gflops_s'] / 1e3, 'gemm_dtype': dname, 'gemm_n': g['gemm_n'],
+           'mlpscale_fraction_of_gemm': a['tflops'] * 1e3 / g['gemm_gflops_s']}
+    if not official: return res
 
     # (b) the official step: fp32 (TF32 matmuls on GPU), eager, host-side loader, normalise and flatten on the device
     prev = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = True
-    m, opt, _ = make(False)
-    # the host-side pipeline of the official code, re-implemented: per-image random resized crop + flip on the CPU
-    loader = torch.utils.data.DataLoader(TensorImageDataset(data.images, data.labels, tv_augment(resolution)), batch_size=batch_size,
-                                         shuffle=True, drop_last=True, num_workers=num_workers, pin_memory=cuda,
-                                         persistent_workers=num_workers > 0)
-    mean = torch.tensor(data.mean, device=dev).view(1, 3, 1, 1) * 255; std = torch.tensor(data.std, device=dev).view(1, 3, 1, 1) * 255
-    def host_batches():
-        for x, y in endless(loader): yield x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-    def official(x, y):
-        x = ((x.float() - mean) / std).reshape(len(x), -1)
-        loss = F.cross_entropy(m(x.view(len(x), 3, resolution, resolution)), y, label_smoothing=0.1)
-        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-    b = run(official, host_batches())
-    torch.backends.cuda.matmul.allow_tf32 = prev
-
-    g = gemm_rate(dev, 'bf16' if cuda else 'fp32'); gemm = g['gemm_gflops_s'] * 1e9
-    res = {'model': model, 'resolution': resolution, 'batch_size': batch_size, 'device': str(dev), 'machine': machine_info(dev),
-           'flops_per_image_fwd_bwd': flops, 'mlpscale': {**a, 'amp': 'bf16' if use_amp else 'fp32', 'compiled': compile},
-           'official': {**b, 'amp': 'fp32/tf32' if cuda else 'fp32', 'compiled': False, 'num_workers': num_workers},
-           'ratio': a['img_s'] / b['img_s'], 'gemm_tflops': gemm / 1e12, 'gemm_dtype': 'bf16' if cuda else 'fp32',
-           'mlpscale_fraction_of_gemm': a['tflops'] * 1e12 / gemm}
-    return res
+    try:
+        m, opt, _ = make(False, False)    # the official code's optimiser steps one tensor at a time
+        # the host-side pipeline of the official code, re-implemented: per-image random resized crop + flip on the CPU
+        loader = torch.utils.data.DataLoader(TensorImageDataset(data.images, data.labels, tv_augment(resolution)), batch_size=batch_size,
+                                             shuffle=True, drop_last=True, num_workers=num_workers, pin_memory=cuda,
+                                             persistent_workers=num_workers > 0)
+        mean = torch.tensor(data.mean, device=dev).view(1, 3, 1, 1) * 255; std = torch.tensor(data.std, device=dev).view(1, 3, 1, 1) * 255
+        def host_batches():
+            for x, y in endless(loader): yield x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+        def official_step(x, y):
+            x = ((x.float() - mean) / std).reshape(len(x), -1)
+            loss = F.cross_entropy(m(x.view(len(x), 3, resolution, resolution)), y, label_smoothing=0.1)
+            loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        b = time_steps(official_step, host_batches(), batch_size, flops, steps, warmup, dev, progress)
+        g32 = gemm_rate(dev, 'fp32', n=gemm_n)      # on CUDA with TF32 allowed: the TF32 rate the official step can reach
+    finally: torch.backends.cuda.matmul.allow_tf32 = prev
+    odt = 'tf32' if cuda else 'fp32'
+    return {**res, 'official': {**b, 'amp': odt, 'compiled': False, 'num_workers': num_workers,
+                                'gemm_tflops': g32['gemm_gflops_s'] / 1e3, 'gemm_dtype': odt,
+                                'fraction_of_gemm': b['tflops'] * 1e3 / g32['gemm_gflops_s']},
+            'ratio': a['img_s'] / b['img_s']}
 
 def format_bench_train(r: dict) -> str:
-    "The side-by-side table of `bench_train`."
-    lines = [f"{r['model']} at {r['resolution']} px, batch {r['batch_size']}, {r['device']} ({r['machine']['gpu'] or r['machine']['cpu']}, "
-             f"{r['machine']['threads']} threads); {r['flops_per_image_fwd_bwd']/1e6:.1f} MFLOP per image (forward + backward)",
-             f"{'step':<34}{'img/s':>10}{'ms/step':>10}{'TFLOP/s':>10}{'data wait':>11}"]
-    for k, name in (('mlpscale', f"mlpscale ({r['mlpscale']['amp']}, {'compiled' if r['mlpscale']['compiled'] else 'eager'}, on-device data)"),
-                    ('official', f"official-style ({r['official']['amp']}, eager, host loader)")):
-        v = r[k]; lines.append(f"{name:<34}{v['img_s']:>10,.0f}{v['step_ms']:>10.1f}{v['tflops']:>10.3f}{v['data_share']:>10.1%}")
-    lines.append(f"ratio mlpscale / official: {r['ratio']:.2f}x; {r['gemm_dtype']} GEMM rate of this machine: {r['gemm_tflops']:.3f} TFLOP/s; "
-                 f"mlpscale's step reaches {r['mlpscale_fraction_of_gemm']:.1%} of it")
+    "The side-by-side table of `bench_train`: each step's images/s and its share of the GEMM rate of its own dtype."
+    hw = r['machine']['gpu'] or r.get('machine_name') or r['machine']['cpu']
+    lines = [f"{r['model']} at {r['resolution']} px, batch {r['batch_size']}, {r['device']} ({hw}, {r['machine']['threads']} threads); "
+             f"{r['flops_per_image_fwd_bwd']/1e6:.1f} MFLOP per image (forward + backward)",
+             f"dtype chosen by --amp auto on this machine: {r.get('amp_auto', '?')}",
+             f"{'step':<46}{'img/s':>10}{'ms/step':>10}{'TFLOP/s':>10}{'data wait':>11}{'GEMM TFLOP/s':>14}{'of GEMM':>9}"]
+    steps = [('mlpscale', f"mlpscale ({r['mlpscale']['amp']}, {'compiled' if r['mlpscale']['compiled'] else 'eager'}, on-device data)",
+              r['gemm_tflops'], r['gemm_dtype'], r['mlpscale_fraction_of_gemm'])]
+    if 'official' in r:
+        o = r['official']
+        steps.append(('official', f"official-style ({o['amp']}, eager, host loader)", o['gemm_tflops'], o['gemm_dtype'], o['fraction_of_gemm']))
+    for k, name, gt, gd, frac in steps:
+        v = r[k]
+        lines.append(f"{name:<46}{v['img_s']:>10,.0f}{v['step_ms']:>10.1f}{v['tflops']:>10.3f}{v['data_share']:>10.1%}{gt:>9.3f} {gd:<4}{frac:>9.1%}")
+    if 'ratio' in r: lines.append(f"ratio mlpscale / official: {r['ratio']:.2f}x")
+    lines.append(f"mlpscale's step reaches {r['mlpscale_fraction_of_gemm']:.1%} of this machine's {r['gemm_dtype']} GEMM rate "
+                 f"({r['gemm_tflops']:.3f} TFLOP/s, best square product of n = {r['gemm_n']})")
     return '\n'.join(lines)

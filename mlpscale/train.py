@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 from safetensors.torch import save_file, load_file, safe_open
-from .core import MlpscaleError, check_choice, get_device, seed_everything, write_json, read_json, atomic_path, params_hash, retain_freed_memory, note
+from .core import MlpscaleError, check_choice, get_device, seed_everything, write_json, read_json, atomic_path, params_hash, retain_freed_memory, note, fast_dtype, machine_name
 from .models import create_model, model_entry, load_official_checkpoint, load_state_dict_checked, check_state_dict, count_params, count_flops
 from .data import load_dataset, check_dataset, DeviceLoader, DATASETS
 from .evaluate import evaluate, evaluate_passes
@@ -68,7 +68,7 @@ class TrainConfig:
     prune_k: int = _f(0, "prune each first-layer unit to its k nearest pixels before training (fine-tuning; 0: off)")
     prune_how: str = _f('nearest', "pruning rule: nearest (k pixels nearest the unit's centre) or window (k largest in a window)")
     device: str = _f('auto', "auto, cpu, cuda or cuda:N")
-    amp: str = _f('auto', "bf16 autocast: auto (on CUDA only), bf16, off (fp32), or tf32 (fp32 with TF32 matmuls on CUDA, as the official code)")
+    amp: str = _f('auto', "bf16 autocast: auto (bf16 on CUDA and on CPUs with a bf16 matrix engine such as AMX, else fp32), bf16, off (fp32), or tf32 (fp32 with TF32 matmuls on CUDA, as the official code)")
     compile: bool = _f(False, "torch.compile the model")
     seed: int = _f(0, "seed for initialisation, data order and augmentation")
     out_dir: Optional[str] = _f(None, "run folder (default runs/<command>/<model>-<dataset>-<hash>; never overwritten)")
@@ -156,14 +156,17 @@ def param_groups(model: nn.Module, lr: float, weight_decay: float, head: str | N
         groups.setdefault((g_lr, wd), []).append(p)
     return [{'params': ps, 'lr': l, 'weight_decay': wd} for (l, wd), ps in groups.items()]
 
-def make_optimizer(name: str, groups: list[dict], lr: float, momentum: float = 0.9, nesterov: bool = False) -> torch.optim.Optimizer:
-    "LION (timm), AdamW or SGD with momentum (Nesterov's if asked) over `groups`."
+def make_optimizer(name: str, groups: list[dict], lr: float, momentum: float = 0.9, nesterov: bool = False, fused: bool = True) -> torch.optim.Optimizer:
+    """LION (timm), AdamW or SGD with momentum (Nesterov's if asked) over `groups`. `fused`: AdamW and SGD in PyTorch's fused kernels
+    (CPU and CUDA) and LION in timm's multi-tensor form, which update every parameter in one pass instead of one small op per tensor."""
     check_choice('optimizer', name, OPTIMIZERS)
+    dev = next((p.device.type for g in groups for p in g['params']), 'cpu')
+    fuse = fused and dev in ('cpu', 'cuda')
     if name == 'lion':
         from timm.optim import Lion
-        return Lion(groups, lr=lr, betas=(0.9, 0.99))
-    if name == 'adamw': return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999))
-    return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=nesterov)
+        return Lion(groups, lr=lr, betas=(0.9, 0.99), foreach=fuse or None)
+    if name == 'adamw': return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), fused=fuse or None)
+    return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=nesterov, fused=fuse or None)
 
 def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine') -> float:
     "Multiplier of the peak learning rate at optimiser step `step`: linear warmup, then cosine to zero (or constant)."
@@ -349,9 +352,10 @@ def run_dir_for(cfg: TrainConfig, command: str = 'train', root: str | Path = 'ru
 class NonFiniteLoss(MlpscaleError): "The loss became NaN or inf."
 
 def _amp_dtype(cfg, dev):
-    "bf16 when asked for, or by default on CUDA; else None (full precision; with amp='tf32', TF32 matmuls on CUDA as the official code)."
+    """bf16 when asked for, or by default where it is the fastest dtype (`fast_dtype`: CUDA, and CPUs with a bf16 matrix engine);
+    else None (full precision; with amp='tf32', TF32 matmuls on CUDA as the official code)."""
     if dev.type == 'cuda': torch.backends.cuda.matmul.allow_tf32 = cfg.amp == 'tf32'
-    return torch.bfloat16 if cfg.amp == 'bf16' or (cfg.amp == 'auto' and dev.type == 'cuda') else None
+    return torch.bfloat16 if cfg.amp == 'bf16' or (cfg.amp == 'auto' and fast_dtype(dev) == 'bf16') else None
 
 def evaluate_random_views(model: nn.Module, test_data, cfg: TrainConfig, res: int, dev, progress: bool = False) -> dict:
     """The official test-time augmentation: softmax averaged over `cfg.tta_random` random views of every test image, each a random
@@ -510,7 +514,8 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
     seed_everything(cfg.seed)
     dev, train_data, test_data, model, res = prepare(cfg, dev, purpose='finetune' if cfg.checkpoint else 'train')
     model.to(dev)
-    extra = {}
+    # what ran: the dtype `amp` chose here (auto: the machine's fastest) and the hardware, in config.json and metrics.json
+    extra = {'amp_used': 'bf16' if _amp_dtype(cfg, dev) else ('tf32' if cfg.amp == 'tf32' and dev.type == 'cuda' else 'fp32'), 'machine': machine_name(dev)}
     if cfg.locality > 0: first_layer_images(model, res)    # a model without a pixel-level first layer fails here, clearly
     if cfg.prune_k > 0:   # before the optimiser: it then trains linear_in.weight_orig, and the mask keeps pruned weights at 0
         _, extra['prune_kept'] = prune_to_locality(model, cfg.prune_k, res, how=cfg.prune_how)

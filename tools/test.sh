@@ -25,5 +25,10 @@ OMP_NUM_THREADS=1 nbdev-test --n-workers 2 --timing
 echo "== docs: execute the notebooks into the site _docs/ (tools/build_docs.py; the browser tests open it)"
 OMP_NUM_THREADS=1 python tools/build_docs.py --n-workers 2
 
+echo "== the GPU acceptance script at tiny sizes on the CPU (tools/gpu_acceptance.sh --smoke; the full run needs one H100)"
+smoke_out=$(mktemp -d)
+bash tools/gpu_acceptance.sh --smoke --out "$smoke_out"
+rm -rf "$smoke_out"
+
 echo "== pytest"
 MPLBACKEND=Agg python -m pytest -q tests

@@ -1,0 +1,284 @@
+"""The GPU acceptance run of issue #16, as one script: run by tools/gpu_acceptance.sh (see there).
+
+Steps (full run on one CUDA GPU / --smoke on the CPU at tiny sizes):
+  gemm      the bf16 GEMM rate, 8192^3 (smoke: the CPU's fastest dtype, n = 256)
+  train     `bench train` of B_12-Wi_1024 at 64 px, batch 16,384, bf16 + torch.compile, next to the official-style step
+  infer     `bench infer` of B_6-Wi_512 and B_12-Wi_1024 in bf16 at batch 4,096 and 16,384 (eager and compiled)
+  latency   batch-1 latency of the MLP and ResNet-18, eager and replayed as a CUDA graph (smoke: eager; graphs skipped, no CUDA)
+  packed    the packed loader (`mlpscale pack` shards; on CUDA pinned buffers and non-blocking copies) feeding a bf16 training step
+  scratch   a from-scratch B-MLP with the paper's augmentation on CIFAR-10 ($MLPSCALE_DATA), epochs fitted to a time budget
+Every step is recorded in one JSON (`gpu_acceptance.json`) and the printed lines in a log (`gpu_acceptance.log`), both in --out;
+the JSON is rewritten after each step, so a run cut short keeps what it measured. A step that cannot run here is 'skipped' with
+its reason; one that raises is 'failed' with the error, and the run goes on. Exit status: 1 if a step failed, else 0; the targets
+(met or not) are in the JSON's 'targets' list and printed at the end.
+"""
+import argparse, datetime, json, os, shutil, subprocess, sys, tempfile, time, traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = time.perf_counter()
+
+
+def _stub_papermill():
+    "mlpscale.experiments imports papermill at the top, but the runs store that `train` writes never calls it; a GPU image may lack it."
+    try: import papermill  # noqa: F401
+    except ImportError:
+        import types
+        mod = types.ModuleType('papermill')
+        def missing(*a, **k): raise ImportError('papermill is not installed here (the acceptance run never executes notebooks)')
+        mod.execute_notebook = missing; mod.inspect_notebook = missing
+        sys.modules['papermill'] = mod
+        return True
+    return False
+
+
+class Run:
+    "The JSON record and the log of one acceptance run."
+    def __init__(self, out: Path, mode: str):
+        self.out = out; out.mkdir(parents=True, exist_ok=True)
+        self.json_path, self.log_path = out / 'gpu_acceptance.json', out / 'gpu_acceptance.log'
+        self.log_f = open(self.log_path, 'w')
+        self.rec = {'mode': mode, 'started': datetime.datetime.now().astimezone().isoformat(timespec='seconds'), 'steps': {}, 'targets': []}
+
+    def log(self, *parts):
+        line = ' '.join(str(p) for p in parts)
+        print(line, flush=True); self.log_f.write(line + '\n'); self.log_f.flush()
+
+    def save(self):
+        from mlpscale.core import write_json
+        self.rec['wall_s'] = round(time.perf_counter() - T0, 1)
+        write_json(self.json_path, self.rec)
+
+    def target(self, name: str, value, goal: str, met):
+        self.rec['targets'].append({'name': name, 'value': value, 'goal': goal, 'met': met})
+        self.log(f"  target {name}: {value if not isinstance(value, float) else round(value, 4)} (goal {goal}): {'MET' if met else 'NOT MET'}")
+
+    def step(self, name: str, fn):
+        self.log(f"== {name} (at {time.perf_counter() - T0:.0f} s)")
+        t = time.perf_counter()
+        try:
+            r = fn()
+            status = r.pop('status', 'ok') if isinstance(r, dict) else 'ok'
+            entry = {'status': status, **(r or {})}
+        except Exception as e:
+            entry = {'status': 'failed', 'error': f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"}
+            self.log(traceback.format_exc())
+        entry['seconds'] = round(time.perf_counter() - t, 1)
+        self.rec['steps'][name] = entry
+        self.log(f"   {name}: {entry['status']}" + (f" ({entry.get('reason') or entry.get('error')})" if entry['status'] != 'ok' else '')
+                 + f", {entry['seconds']} s")
+        self.save()
+        return entry
+
+
+def skipped(reason: str) -> dict: return {'status': 'skipped', 'reason': reason}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument('--smoke', action='store_true', help='the same steps at tiny sizes on the CPU (under 2 minutes)')
+    p.add_argument('--out', default=None, help='folder for gpu_acceptance.json and .log (default runs/gpu_acceptance/<mode>-<time>)')
+    p.add_argument('--device', default=None, help='default: cuda for the full run, cpu for --smoke')
+    p.add_argument('--scratch-model', default='B_6-Wi_1024', help="the from-scratch B-MLP (the paper's Table 1 row: B_6-Wi_1024)")
+    p.add_argument('--scratch-budget-s', type=float, default=None, help='training time of the from-scratch run (default 240 s; smoke: 1 epoch)')
+    p.add_argument('--steps', default='gemm,train,infer,latency,packed,scratch', help='comma-separated steps to run')
+    a = p.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    stubbed = _stub_papermill()
+    import torch
+    from mlpscale.core import get_device, machine_name, fast_dtype, data_root, MlpscaleError
+    from mlpscale import speed
+    smoke = a.smoke
+    dev = get_device(a.device or ('cpu' if smoke else 'cuda'))
+    if not smoke and dev.type != 'cuda':
+        p.error(f"the full acceptance run needs a CUDA GPU (device {dev}); run --smoke on a CPU")
+    mode = 'smoke' if smoke else 'gpu'
+    out = Path(a.out) if a.out else ROOT / 'runs' / 'gpu_acceptance' / f"{mode}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    run = Run(out, mode)
+    cuda = dev.type == 'cuda'
+    dname = 'bf16' if cuda else fast_dtype(dev)
+    run.rec.update(device=str(dev), machine=machine_name(dev), machine_info=speed.machine_info(dev), dtype=dname, torch=torch.__version__,
+                   git=_git(), papermill_stubbed=stubbed, data=str(data_root()))
+    run.log(f"gpu_acceptance ({mode}) on {run.rec['machine']}, torch {torch.__version__}, dtype {dname}; writing {out}")
+    wanted = [s for s in a.steps.split(',') if s]
+    known = ('gemm', 'train', 'infer', 'latency', 'packed', 'scratch')
+    bad = [s for s in wanted if s not in known]
+    if bad: p.error(f"--steps {','.join(bad)}: unknown; choose from {','.join(known)}")
+    cifar = (data_root() / 'cifar-10-batches-py').is_dir()
+    S = {}   # results shared between steps
+
+    def gemm():
+        g = speed.gemm_rate(dev, dname, n=256 if smoke else 8192, repeats=3 if smoke else 10)
+        S['gemm'] = g
+        run.log(f"  {dname} GEMM, n = {g['gemm_n']}: {g['gemm_gflops_s'] / 1e3:.2f} TFLOP/s (median {g['gemm_gflops_s_median'] / 1e3:.2f})")
+        return {'gemm': g}
+
+    def train():
+        if smoke: kw = dict(model='B_2-Wi_64', resolution=16, batch_size=128, steps=3, warmup=1, num_workers=0, compile=False, gemm_n=256)
+        else: kw = dict(model='B_12-Wi_1024', resolution=64, batch_size=16384, steps=20, warmup=5, compile=True,
+                        num_workers=max(2, min(12, (os.cpu_count() or 4) - 2)), n_images=16384 * 4)
+        g = S.get('gemm') if S.get('gemm', {}).get('gemm_dtype') == dname else None
+        r = speed.bench_train(device=dev, amp='bf16' if cuda else 'auto', progress=False, gemm=g, **kw)
+        for line in speed.format_bench_train(r).splitlines(): run.log('  ' + line)
+        if not smoke:
+            run.target('train_fraction_of_bf16_gemm', r['mlpscale_fraction_of_gemm'], '>= 0.70', r['mlpscale_fraction_of_gemm'] >= 0.70)
+            run.target('train_ratio_to_official', r['ratio'], '>= 5', r['ratio'] >= 5)
+            run.target('train_data_wait_share', r['mlpscale']['data_share'], '< 0.05', r['mlpscale']['data_share'] < 0.05)
+        return {'bench_train': r}
+
+    def infer():
+        if smoke: models, bss, res, comp = ['B_2-Wi_64'], (64,), (16,), (False,)
+        else: models, bss, res, comp = ['B_6-Wi_512', 'B_12-Wi_1024'], (4096, 16384), (64,), (False, True)
+        g = S.get('gemm') if S.get('gemm', {}).get('gemm_dtype') == dname else speed.gemm_rate(dev, dname, n=256 if smoke else 8192)
+        rows = _bench_infer_with(speed, models, bss, res, dev, dname, comp, g, smoke)
+        for line in speed.format_table(rows, ['model', 'dtype', 'compile', 'batch_size', 'resolution', 'img_s', 'latency_ms', 'gflops_s',
+                                              'gemm_gflops_s', 'gemm_frac']).splitlines(): run.log('  ' + line)
+        if not smoke:
+            for m in models:
+                best = max(r['gemm_frac'] for r in rows if r['model'] == m)
+                run.target(f'infer_{m}_fraction_of_bf16_gemm', best, '>= 0.60', best >= 0.60)
+        return {'rows': rows}
+
+    def latency():
+        rows, out = [], {}
+        for m, res in (('B_6-Wi_512', 64 if not smoke else 32), ('resnet18_cifar', 32)):
+            for graph in (False, True):
+                key = f"{m}_{'cuda_graph' if graph else 'eager'}"
+                if graph and not cuda:
+                    out[key] = skipped('CUDA graphs need a CUDA device'); run.log(f"  {key}: skipped (no CUDA device)"); continue
+                r = speed.bench_model(m, 1, res, dev, dname, warmup=2 if smoke else 20, repeats=3 if smoke else 200,
+                                      gemm=S.get('gemm', {}).get('gemm_gflops_s', 1.0) if S.get('gemm', {}).get('gemm_dtype') == dname else 1.0,
+                                      cuda_graph=graph)
+                out[key] = {'latency_ms': r['latency_ms'], 'latency_p10_ms': r['latency_p10_ms'], 'latency_p90_ms': r['latency_p90_ms'],
+                            'resolution': res, 'dtype': dname}
+                run.log(f"  {key}: batch-1 latency {r['latency_ms']:.3f} ms (p10 {r['latency_p10_ms']:.3f}, p90 {r['latency_p90_ms']:.3f})")
+        return {'latency': out}
+
+    def packed():
+        if not cifar: return skipped(f"no CIFAR-10 under {data_root()} (set MLPSCALE_DATA): the pack is made from its test images")
+        return _packed(run, speed, dev, dname, smoke)
+
+    def scratch():
+        if not cifar: return skipped(f"no CIFAR-10 under {data_root()} (set MLPSCALE_DATA)")
+        return _scratch(run, speed, dev, dname, smoke, a.scratch_model, a.scratch_budget_s)
+
+    for name, fn in (('gemm', gemm), ('train', train), ('infer', infer), ('latency', latency), ('packed', packed), ('scratch', scratch)):
+        if name in wanted: run.step(name, fn)
+    run.rec['wall_s'] = round(time.perf_counter() - T0, 1)
+    if not smoke: run.target('wall_time_s', run.rec['wall_s'], '<= 480', run.rec['wall_s'] <= 480)
+    failed = [k for k, v in run.rec['steps'].items() if v['status'] == 'failed']
+    run.rec['failed_steps'] = failed
+    run.save()
+    run.log(f"== done in {run.rec['wall_s']} s: " + ', '.join(f"{k} {v['status']}" for k, v in run.rec['steps'].items()))
+    for t in run.rec['targets']: run.log(f"   {'MET    ' if t['met'] else 'NOT MET'} {t['name']} = {t['value']} (goal {t['goal']})")
+    run.log(f"JSON: {run.json_path}\nlog:  {run.log_path}")
+    return 1 if failed else 0
+
+
+def _git() -> str | None:
+    try: return subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip() or None
+    except Exception: return None
+
+
+def _bench_infer_with(speed, models, bss, res, dev, dname, comp, g, smoke):
+    "bench_infer's rows, reusing the GEMM rate measured in the gemm step (one rate per run)."
+    rows = []
+    for m in models:
+        for r in res:
+            for c in comp:
+                for b in bss:
+                    row = speed.bench_model(m, b, r, dev, dname, compile=c, warmup=1 if smoke else 5, repeats=2 if smoke else 20,
+                                            min_time=0 if smoke else 1.0, gemm=g)
+                    row.update(machine=speed.machine_name(dev), gemm_n=g['gemm_n']); rows.append(row)
+    return rows
+
+
+def _packed(run, speed, dev, dname, smoke):
+    "Pack CIFAR-10 test images (as PNG files, `mlpscale pack`) and time a bf16 training step fed by the ShardedLoader."
+    import numpy as np, torch
+    import torch.nn.functional as F
+    from PIL import Image
+    from mlpscale.data import load_dataset
+    from mlpscale.pack import pack_folder, PackedData, ShardedLoader
+    from mlpscale.models import create_model, count_flops
+    from mlpscale.train import make_optimizer, param_groups
+    n, res, bs, model = (512, 16, 128, 'B_2-Wi_64') if smoke else (10_000, 64, 4096, 'B_6-Wi_512')
+    test = load_dataset('cifar10', 'test')
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / 'src'
+        for i in range(n):
+            c = Path(src / test.classes[int(test.labels[i])]); c.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(test.images[i].permute(1, 2, 0).numpy()).save(c / f'{i:05d}.png')
+        t = time.perf_counter()
+        pack_folder(src, Path(d) / 'pack', resolution=res, shard_size=max(64, n // 4), progress=False)
+        pack_s = time.perf_counter() - t
+        data = PackedData(Path(d) / 'pack', split='train')
+        dl = ShardedLoader(data, bs, train=True, resolution=res, device=dev, block=max(bs, n // 4))
+        def batches():
+            e = 0
+            while True:
+                yield from dl.batches(e); e += 1
+        torch.manual_seed(0)
+        m = create_model(model, num_classes=data.num_classes, resolution=res).to(dev)
+        opt = make_optimizer('lion', param_groups(m, 1e-4, 0.0), 1e-4)
+        fwd = m if smoke else torch.compile(m)
+        def step(x, y):
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dname == 'bf16'):
+                loss = F.cross_entropy(fwd(x).float(), y)
+            loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        flops = count_flops(create_model(model, num_classes=data.num_classes, resolution=res), res, backward=True)
+        r = speed.time_steps(step, batches(), bs, flops, steps=3 if smoke else 20, warmup=1 if smoke else 5, device=dev)
+        # the loader alone: batches per second with no step in between
+        it = batches(); next(it)
+        t = time.perf_counter(); k = 3 if smoke else 20
+        for _ in range(k):
+            x, y = next(it)
+        if dev.type == 'cuda': torch.cuda.synchronize()
+        loader_img_s = k * bs / (time.perf_counter() - t)
+    res_d = {'images': n, 'resolution': res, 'batch_size': bs, 'model': model, 'pinned': dl.pin, 'non_blocking': True, 'pack_s': round(pack_s, 1),
+             'loader_img_s': loader_img_s, 'step': r, 'data_share': r['data_share']}
+    run.log(f"  packed {n} images at {res} px in {pack_s:.1f} s; loader alone {loader_img_s:,.0f} img/s ({'pinned buffers, non-blocking copies' if dl.pin else 'CPU: no pinned memory'});"
+            f" {model} {dname} step fed by it: {r['img_s']:,.0f} img/s, data wait {r['data_share']:.1%} of step time")
+    if not smoke: run.target('packed_data_wait_share', r['data_share'], '< 0.05', r['data_share'] < 0.05)
+    return res_d
+
+
+def _scratch(run, speed, dev, dname, smoke, model, budget_s):
+    "A from-scratch B-MLP with the paper's augmentation and recipe, epochs fitted to the time budget by a short timed run of the same step."
+    import torch
+    from mlpscale.train import TrainConfig, train
+    from mlpscale.paper import PAPER_RECIPE, AUGMENT, SCRATCH
+    paper = next(r for r in SCRATCH if r['model'] == 'B_6-Wi_1024' and r['augment'])
+    base = {**PAPER_RECIPE, **AUGMENT, 'crop_scale': tuple(AUGMENT['crop_scale'])}
+    if smoke:
+        model, epochs = 'B_2-Wi_64', 1
+        cfg = TrainConfig(model=model, dataset='cifar10', **{**base, 'batch_size': 256}, epochs=epochs, train_limit=2048, test_limit=1000,
+                          device=str(dev), amp='auto', progress=False, out_dir=str(run.out / 'scratch'))
+        fit = None
+    else:
+        budget_s = budget_s or 240.0
+        # calibrate: img/s of this exact step (model, batch, bf16, compiled, on-device augmentation) on CIFAR-10's training set
+        probe = TrainConfig(model=model, dataset='cifar10', **base, epochs=2, device=str(dev), amp='bf16', compile=True, progress=False,
+                            eval_every=2, out_dir=str(run.out / 'scratch_probe'))
+        t = time.perf_counter(); train(probe); probe_s = time.perf_counter() - t
+        log = [json.loads(l) for l in (run.out / 'scratch_probe' / 'log.jsonl').read_text().splitlines()]
+        img_s = log[-1]['img_s']     # the second epoch: compiled already
+        epochs = max(1, min(1000, int(0.85 * budget_s * img_s / 50_000)))
+        fit = {'probe_img_s': img_s, 'probe_s': round(probe_s, 1), 'budget_s': budget_s, 'epochs': epochs}
+        run.log(f"  calibration: {img_s:,.0f} img/s in the probe's second epoch -> {epochs} epochs in a {budget_s:.0f} s budget")
+        cfg = TrainConfig(model=model, dataset='cifar10', **base, epochs=epochs, device=str(dev), amp='bf16', compile=True, progress=False,
+                          eval_every=max(1, epochs // 10), out_dir=str(run.out / 'scratch'))
+    t = time.perf_counter(); m = train(cfg); wall = time.perf_counter() - t
+    res = {'model': model, 'config': cfg.to_dict(), 'test_top1': m['test_top1'], 'train_time_s': m['train_time_s'], 'wall_s': round(wall, 1),
+           'epochs': m['epochs'], 'amp_used': m.get('amp_used'), 'paper_top1': paper['top1'] / 100, 'paper_epochs': paper['epochs'], 'fit': fit}
+    run.log(f"  {model} from scratch, {m['epochs']} epochs, {m.get('amp_used')}: test top-1 {m['test_top1']:.2%} after {m['train_time_s']:.0f} s of training"
+            f" ({wall:.0f} s wall); the paper (Table 1, {paper['epochs']} epochs): {paper['top1']:.1f}%")
+    if not smoke:
+        run.target('scratch_top1_within_1pt_of_paper', m['test_top1'], f">= {paper['top1'] / 100 - 0.01:.3f}", m['test_top1'] >= paper['top1'] / 100 - 0.01)
+        run.target('scratch_train_time_s', m['train_time_s'], '<= 300', m['train_time_s'] <= 300)
+    if smoke: shutil.rmtree(run.out / 'scratch', ignore_errors=True)
+    return res
+
+
+if __name__ == '__main__':
+    sys.exit(main())
