@@ -113,17 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument('--crop-scale', type=float, nargs=2, default=(0.08, 1.0), metavar=('MIN', 'MAX'))
     bl.add_argument('--json', default=None, help='also write the result to this JSON file')
     bi = bs.add_parser('infer', help='inference throughput and latency of registered models (model-only and end-to-end)', formatter_class=fmt)
-    bi.add_argument('--models', default='B_6-Wi_512,resnet18_cifar,vit_tiny_p4_32', help='comma-separated registered names')
-    bi.add_argument('--batch-sizes', default='1,64,1024'); bi.add_argument('--resolutions', '--resolution', dest='resolutions', default='32', help='input resolutions (comma-separated)')
-    bi.add_argument('--device', default='auto'); bi.add_argument('--dtypes', default=None, help='fp32,bf16 (default: fp32 on CPU, bf16 on GPU)')
-    bi.add_argument('--regimes', default='model,end2end'); bi.add_argument('--compile', action='store_true', help='also the torch.compile form')
-    bi.add_argument('--channels-last', action='store_true'); bi.add_argument('--threads', type=int, default=None)
-    bi.add_argument('--min-time', type=float, default=0.5); bi.add_argument('--out', default=None, help='write <out>.csv and <out>.json')
+    bi.add_argument('--models', default='B_6-Wi_512,resnet18_cifar,vit_tiny_p4_32', help='comma-separated registered names (`mlpscale models`), or any timm model as timm/<name>')
+    bi.add_argument('--batch-sizes', default='1,64,1024', help='comma-separated batch sizes'); bi.add_argument('--resolutions', '--resolution', dest='resolutions', default='32', help='input resolutions (comma-separated)')
+    bi.add_argument('--device', default='auto'); bi.add_argument('--dtypes', default=None, help="comma-separated, of fp32, bf16, fp16 (default: the machine's fastest: bf16 on CUDA and on CPUs with AMX-BF16, else fp32)")
+    bi.add_argument('--regimes', default='model,end2end', help='model (inputs already on the device) and/or end2end (uint8 on the host -> device -> resize -> normalise -> forward)'); bi.add_argument('--compile', action='store_true', help='also the torch.compile form')
+    bi.add_argument('--channels-last', action='store_true', help='channels-last inputs and weights (CNNs)'); bi.add_argument('--threads', type=int, default=None, help='CPU threads (default: all cores)')
+    bi.add_argument('--min-time', type=float, default=0.5, help='seconds of timed calls per measurement, at least'); bi.add_argument('--out', default=None, help='write <out>.csv and <out>.json')
     bt = bs.add_parser('train', help='training-step throughput: mlpscale vs the official-style step, side by side', formatter_class=fmt)
-    bt.add_argument('--model', default='B_6-Wi_512'); bt.add_argument('--resolution', type=int, default=32)
+    bt.add_argument('--model', default='B_6-Wi_512', help='a registered model name'); bt.add_argument('--resolution', type=int, default=32)
     bt.add_argument('--batch-size', type=int, default=1024); bt.add_argument('--device', default='auto')
-    bt.add_argument('--steps', type=int, default=20); bt.add_argument('--warmup', type=int, default=5)
-    bt.add_argument('--amp', default='auto', choices=['auto', 'bf16', 'off']); bt.add_argument('--compile', action=argparse.BooleanOptionalAction, default=None,
+    bt.add_argument('--steps', type=int, default=20, help='timed steps of each kind (the median is reported)'); bt.add_argument('--warmup', type=int, default=5, help='untimed steps first')
+    bt.add_argument('--amp', default='auto', choices=['auto', 'bf16', 'off'], help="mlpscale's step: auto (the machine's fastest dtype: bf16 on CUDA and on CPUs with AMX-BF16, else fp32), bf16, or off (fp32)"); bt.add_argument('--compile', action=argparse.BooleanOptionalAction, default=None,
                     help='torch.compile mlpscale\'s step (default: on CUDA only)')
     bt.add_argument('--num-workers', type=int, default=2, help='DataLoader workers of the official-style host loader')
     bt.add_argument('--json', default=None, help='also write the result to this JSON file')
@@ -272,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
                                    device=a.device, dtypes=a.dtypes.split(',') if a.dtypes else None, compile=(False, True) if a.compile else (False,),
                                    regimes=tuple(a.regimes.split(',')), channels_last=a.channels_last, threads=a.threads, min_time=a.min_time,
                                    out=a.out, progress=True)
+                from mlpscale.core import fast_dtype, machine_name
+                gemms = {r['dtype']: r['gemm_gflops_s'] for r in rows}
+                print(f"{machine_name(a.device)}: dtype chosen by auto: {fast_dtype(a.device)}; GEMM rate of each dtype measured in this run: "
+                      + ', '.join(f"{d} {g:,.0f} GFLOP/s" for d, g in gemms.items()) + " (gemm_frac: a row's GFLOP/s over its own dtype's rate)")
                 print(format_table(rows))
                 return {'rows': rows, 'best_gemm_frac': max(r['gemm_frac'] for r in rows)}
             params = {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'out', 'runs_dir')}

@@ -36,3 +36,15 @@ def test_train_softer_and_baseline_families_from_the_cli(tmp_path):
         assert m['model'] == name and m['steps'] == 4
     r = mlpscale('models', 'resnet*', check=True)
     assert 'resnet18_cifar' in r.stdout and '11,173,962' in r.stdout
+
+def test_bench_infer_takes_any_timm_name_next_to_the_paper_mlps(tmp_path):
+    "Issue #14: `mlpscale bench infer --models timm/resnet50,B_12-Wi_1024 --resolution 64` (no weights: timing needs none); each row names its dtype and GEMM rate."
+    r = mlpscale('bench', 'infer', '--models', 'timm/resnet50,B_12-Wi_1024', '--resolution', '64', '--batch-sizes', '2', '--regimes', 'model',
+                 '--min-time', '0', '--out', tmp_path / 'infer', cwd=tmp_path, check=True)
+    rows = json.loads((tmp_path / 'infer.json').read_text())
+    rows = rows['rows'] if isinstance(rows, dict) else rows
+    by = {x['model']: x for x in rows}
+    assert set(by) == {'timm/resnet50', 'B_12-Wi_1024'} and all(x['resolution'] == 64 and x['img_s'] > 0 for x in rows)
+    assert by['timm/resnet50']['params'] == 25_557_032 - 2048 * 1000 - 1000 + 2048 * 10 + 10   # timm's ResNet-50 with a 10-class head
+    assert 'dtype chosen by auto' in r.stdout and all(f"{x['dtype']} " in r.stdout for x in rows)
+    assert all(x['gemm_frac'] == x['gflops_s'] / x['gemm_gflops_s'] for x in rows)

@@ -218,3 +218,30 @@ def test_screenshots(site):
             page.screenshot(path=shot)
             shots.append(shot)
     for s in shots: check_png(s, min_size=(400, 400) if s.stem.endswith(f'-{NARROW}') else (600, 400))
+
+def test_zoo_map_page_has_the_maps_the_sortable_table_and_the_machine(site):
+    "Issue #14: the zoo map on the site -- the measured machine, the maps (every image loads), the answer in numbers, a sortable table of >= 30 networks."
+    import csv
+    speed = list(csv.DictReader(open(ROOT / 'nbs' / 'results' / 'zoo_map_cpu_speed.csv')))
+    machines = {r['machine'] for r in speed if r.get('machine')}
+    assert machines, 'the speed CSV names no machine'
+    with chromium() as page:
+        page.goto(site + 'results/zoo_map_cpu.html', wait_until='load')
+        text = page.inner_text('main')
+        assert any(m in text for m in machines), f'the zoo page does not name the machine it measured ({machines})'
+        assert 'dominated by' in text and 'img/s' in text, 'the zoo page does not answer the question in numbers'
+        page.wait_for_function('() => Array.from(document.images).every(i => i.complete)', timeout=15_000)
+        maps = page.eval_on_selector_all('main img', 'els => els.filter(e => /zoo_map_cpu_cifar10+_/.test(e.src)).map(e => e.naturalWidth)')
+        assert len(maps) >= 2 and all(w > 0 for w in maps), f'the CIFAR-10 and CIFAR-100 maps did not load: {maps}'
+        t = page.locator('main table.sortable').first
+        n = t.locator('tbody tr').count()
+        assert n >= 30, f'the table has {n} networks'
+        heads = t.locator('thead th').all_inner_texts()
+        col = next(i for i, h in enumerate(heads) if h.startswith('CIFAR-10 top-1'))
+        vals = lambda: [c for c in t.evaluate(f'(t) => Array.from(t.tBodies[0].rows).map(r => r.cells[{col}].getAttribute("data-v"))') if c]
+        t.locator('thead th').nth(col).click()
+        asc = [float(v) for v in vals()]
+        assert len(asc) >= 30 and asc == sorted(asc), 'clicking the CIFAR-10 column does not sort the table'
+        t.locator('thead th').nth(col).click()
+        desc = [float(v) for v in vals()]
+        assert desc == sorted(desc, reverse=True), 'a second click does not reverse the order'
