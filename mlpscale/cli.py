@@ -17,7 +17,7 @@ __all__ = ['HELP', 'EVAL_FIELDS', 'add_config_args', 'config_from_args', 'expand
 # %% ../nbs/06_cli.ipynb #fe70821e
 import torch
 from fastcore.imports import in_notebook
-from .core import MlpscaleError, get_device, check_choice
+from .core import MlpscaleError, get_device, check_choice, machine_name
 from .models import model_entry
 from .train import TrainConfig, train, prepare, _amp_dtype, dist_env, run_dir_for, evaluate_random_views
 
@@ -183,7 +183,8 @@ def cmd_eval(cfg: TrainConfig, runs_dir: str | Path | None = 'runs', argv: list[
             r.update(test_top1_tta_random=rnd['top1'], test_top5_tta_random=rnd['top5'], tta_random_views=cfg.tta_random)
         r.update(model=getattr(model, 'model_name', cfg.model), dataset=cfg.dataset, checkpoint=str(cfg.checkpoint), resolution=res, test_images=len(test_data),
                  published_checkpoint=getattr(model, 'pretrained_name', None),
-                 interp=cfg.interp, synthetic=cfg.dataset == 'synthetic')
+                 interp=cfg.interp, synthetic=cfg.dataset == 'synthetic',
+                 amp_used='bf16' if _amp_dtype(cfg, dev) else 'fp32', machine=machine_name(dev))   # auto: the machine's fastest dtype
     except BaseException as e:
         if info is not None:
             from mlpscale.experiments import end_run

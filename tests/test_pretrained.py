@@ -84,7 +84,7 @@ def test_eval_finetuned_on_cifar10_with_the_official_preprocessing(server, tmp_p
     "The fine-tuned member on all 10,000 CIFAR-10 test images with interp=area: the same predictions as the OpenCV/torchvision reference."
     url, src, sds = server
     env = env_for(url, tmp_path / 'cache')
-    r = cli('eval', '--checkpoint', FT.name, '--dataset', 'cifar10', '--interp', 'area', '--json', tmp_path / 'ev.json',
+    r = cli('eval', '--checkpoint', FT.name, '--dataset', 'cifar10', '--interp', 'area', '--amp', 'off', '--json', tmp_path / 'ev.json',
             '--runs-dir', tmp_path / 'runs', env=env, check=True)
     assert 'config says num classes 11230' in r.stderr            # the pre-training config beside a 10-class head: the weights win
     got = json.loads((tmp_path / 'ev.json').read_text())
@@ -93,7 +93,7 @@ def test_eval_finetuned_on_cifar10_with_the_official_preprocessing(server, tmp_p
     model = BottleneckMLP(3 * 64 * 64, 10, width=512, blocks=6); model.load_state_dict(sds[FT.name]); model.eval()
     with torch.no_grad(): logits = torch.cat([model(official_inputs(test.data[i:i + 1000])) for i in range(0, 10000, 1000)])
     ref_top1 = (logits.argmax(1) == torch.tensor(test.targets)).float().mean().item()
-    assert got['n'] == 10000 and got['interp'] == 'area' and got['resolution'] == 64
+    assert got['n'] == 10000 and got['interp'] == 'area' and got['resolution'] == 64 and got['amp_used'] == 'fp32'   # the reference runs in fp32
     assert abs(got['test_top1'] - ref_top1) < 1e-9, (got['test_top1'], ref_top1)
     # the record in the runs store, listed by `mlpscale runs`
     rec = next((tmp_path / 'runs' / 'eval').iterdir())
@@ -102,7 +102,7 @@ def test_eval_finetuned_on_cifar10_with_the_official_preprocessing(server, tmp_p
     # the other official layout: weights.pt with config.txt beside it, loaded by path: the same number
     folder = tmp_path / 'by_hand'; folder.mkdir()
     shutil.copy(src / f'{FT.file}_weights', folder / 'weights.pt'); shutil.copy(src / f'{FT.file}_config', folder / 'config.txt')
-    cli('eval', '--checkpoint', folder / 'weights.pt', '--dataset', 'cifar10', '--interp', 'area', '--json', tmp_path / 'ev2.json',
+    cli('eval', '--checkpoint', folder / 'weights.pt', '--dataset', 'cifar10', '--interp', 'area', '--amp', 'off', '--json', tmp_path / 'ev2.json',
         '--runs-dir', tmp_path / 'runs', env=env, check=True)
     assert json.loads((tmp_path / 'ev2.json').read_text())['test_top1'] == got['test_top1']
     # the pre-trained member has an 11,230-class head: evaluating it on CIFAR-10 is refused, never scored with a random head
