@@ -83,9 +83,12 @@ def _default_dtype(dev: torch.device) -> str: return fast_dtype(dev)   # mlpscal
 
 GEMM_SIZES = {'cpu': (1024, 2048, 4096), 'cuda': (8192,)}
 
-def gemm_rate(device='auto', dtype=None, n: int | tuple | None = None, warmup: int = 2, repeats: int = 5, threads: int | None = None) -> dict:
+def gemm_rate(device='auto', dtype=None, n: int | tuple | None = None, warmup: int = 2, repeats: int = 5, threads: int | None = None,
+              warm_s: float = 0.5, min_time: float = 0.3) -> dict:
     """Measured FLOP/s of an `n x n @ n x n` matrix product on `device` in `dtype` (default: the device's fastest, `fast_dtype`):
-    best and median. Several sizes `n` (the default on CPU: `GEMM_SIZES`): the best of them, so the rate is the machine's ceiling."""
+    best and median. Several sizes `n` (the default on CPU: `GEMM_SIZES`): the best of them, so the rate is the machine's ceiling.
+    Each size is first run for `warm_s` seconds untimed (AMX units and GPU clocks take a while to reach their rate: on this project's
+    Xeon the first half second of bf16 products ran at a third of it), then timed for `repeats` calls and at least `min_time` seconds."""
     dev = get_device(device)
     dname, dt = _dtype(dtype or _default_dtype(dev))
     sizes = (n,) if isinstance(n, int) else tuple(n or GEMM_SIZES.get(dev.type, (4096,)))
@@ -95,7 +98,11 @@ def gemm_rate(device='auto', dtype=None, n: int | tuple | None = None, warmup: i
         g = torch.Generator(device=dev).manual_seed(0)
         a = torch.randn(s, s, device=dev, generator=g).to(dt); b = torch.randn(s, s, device=dev, generator=g).to(dt)
         with num_threads(threads) as nt, torch.inference_mode():
-            ts = time_calls(lambda: torch.mm(a, b), dev, warmup=warmup, repeats=repeats)
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < warm_s:
+                torch.mm(a, b)
+                if dev.type == 'cuda': torch.cuda.synchronize(dev)
+            ts = time_calls(lambda: torch.mm(a, b), dev, warmup=warmup, repeats=repeats, min_time=min_time)
         per[s] = (2 * s ** 3 / min(ts) / 1e9, 2 * s ** 3 / float(np.median(ts)) / 1e9)
         del a, b
     best = max(per, key=lambda s: per[s][0])
