@@ -19,7 +19,7 @@ import torch
 from fastcore.imports import in_notebook
 from .core import MlpscaleError, get_device, check_choice, machine_name
 from .models import model_entry
-from .train import TrainConfig, train, prepare, _amp_dtype, dist_env, run_dir_for, evaluate_random_views
+from .train import TrainConfig, train, prepare, _amp_dtype, amp_used, dist_env, run_dir_for, evaluate_random_views
 
 # %% ../nbs/06_cli.ipynb #f2bd5c37
 def _none_or(tp):
@@ -184,7 +184,7 @@ def cmd_eval(cfg: TrainConfig, runs_dir: str | Path | None = 'runs', argv: list[
         r.update(model=getattr(model, 'model_name', cfg.model), dataset=cfg.dataset, checkpoint=str(cfg.checkpoint), resolution=res, test_images=len(test_data),
                  published_checkpoint=getattr(model, 'pretrained_name', None),
                  interp=cfg.interp, synthetic=cfg.dataset == 'synthetic',
-                 amp_used='bf16' if _amp_dtype(cfg, dev) else 'fp32', machine=machine_name(dev))   # auto: the machine's fastest dtype
+                 amp_used=amp_used(cfg, dev), machine=machine_name(dev))   # auto: the machine's fastest dtype
     except BaseException as e:
         if info is not None:
             from mlpscale.experiments import end_run
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
                                    device=a.device, dtypes=a.dtypes.split(',') if a.dtypes else None, compile=(False, True) if a.compile else (False,),
                                    regimes=tuple(a.regimes.split(',')), channels_last=a.channels_last, threads=a.threads, min_time=a.min_time,
                                    out=a.out, progress=True)
-                from mlpscale.core import fast_dtype, machine_name
+                from mlpscale.core import fast_dtype
                 gemms = {r['dtype']: r['gemm_gflops_s'] for r in rows}
                 print(f"{machine_name(a.device)}: dtype chosen by auto: {fast_dtype(a.device)}; GEMM rate of each dtype measured in this run: "
                       + ', '.join(f"{d} {g:,.0f} GFLOP/s" for d, g in gemms.items()) + " (gemm_frac: a row's GFLOP/s over its own dtype's rate)")

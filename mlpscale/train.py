@@ -14,7 +14,7 @@ from typing import Optional
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'RECIPES', 'NON_IDENTITY', 'TrainConfig', 'param_groups', 'make_optimizer', 'lr_factor', 'unwrap',
            'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'checkpoint_config', 'head_name', 'reset_head',
-           'head_classes', 'load_model', 'checkpoint_model_name', 'run_dir_for', 'NonFiniteLoss',
+           'head_classes', 'load_model', 'checkpoint_model_name', 'run_dir_for', 'NonFiniteLoss', 'amp_used',
            'evaluate_random_views', 'dist_env', 'init_distributed', 'prepare', 'train', 'read_log', 'plot_log']
 
 # %% ../nbs/04_train.ipynb #5ae65d9a
@@ -357,6 +357,10 @@ def _amp_dtype(cfg, dev):
     if dev.type == 'cuda': torch.backends.cuda.matmul.allow_tf32 = cfg.amp == 'tf32'
     return torch.bfloat16 if cfg.amp == 'bf16' or (cfg.amp == 'auto' and fast_dtype(dev) == 'bf16') else None
 
+def amp_used(cfg, dev) -> str:
+    "The dtype a job with `cfg.amp` runs its matrix products in on `dev` (auto: the machine's fastest), as runs record it: bf16, tf32 or fp32."
+    return 'bf16' if _amp_dtype(cfg, dev) else ('tf32' if cfg.amp == 'tf32' and dev.type == 'cuda' else 'fp32')
+
 def evaluate_random_views(model: nn.Module, test_data, cfg: TrainConfig, res: int, dev, progress: bool = False) -> dict:
     """The official test-time augmentation: softmax averaged over `cfg.tta_random` random views of every test image, each a random
     resized crop (`cfg.crop_scale`, `cfg.crop_ratio`) and flip, resampled with `cfg.interp` (the official finetune.py: 100 views)."""
@@ -515,7 +519,7 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
     dev, train_data, test_data, model, res = prepare(cfg, dev, purpose='finetune' if cfg.checkpoint else 'train')
     model.to(dev)
     # what ran: the dtype `amp` chose here (auto: the machine's fastest) and the hardware, in config.json and metrics.json
-    extra = {'amp_used': 'bf16' if _amp_dtype(cfg, dev) else ('tf32' if cfg.amp == 'tf32' and dev.type == 'cuda' else 'fp32'), 'machine': machine_name(dev)}
+    extra = {'amp_used': amp_used(cfg, dev), 'machine': machine_name(dev)}
     if cfg.locality > 0: first_layer_images(model, res)    # a model without a pixel-level first layer fails here, clearly
     if cfg.prune_k > 0:   # before the optimiser: it then trains linear_in.weight_orig, and the mask keeps pruned weights at 0
         _, extra['prune_kept'] = prune_to_locality(model, cfg.prune_k, res, how=cfg.prune_how)
