@@ -218,17 +218,18 @@ def _is_oom(e: BaseException) -> bool:
 def bench_infer(models: list, batch_sizes=(1, 64, 1024), resolutions=(32,), device='auto', dtypes=None, compile=(False,),
                 regimes=REGIMES, channels_last: bool = False, warmup: int = 3, repeats: int = 10, min_time: float = 0.5,
                 num_classes: int = 10, threads: int | None = None, gemm_n: int | None = None, out: str | None = None,
-                progress: bool = True) -> list[dict]:
+                progress: bool = True, gemms: dict | None = None) -> list[dict]:
     """Benchmark every model (registered names, modules or (label, module) pairs) at every batch size, resolution, dtype
     (default: the device's fastest, `fast_dtype`), compile setting and regime; one row each, tagged with the machine and the GEMM
-    rate of the row's own dtype, measured once per dtype."""
+    rate of the row's own dtype, measured once per dtype (or taken from `gemms`, dtype -> a `gemm_rate` result, when the
+    caller measured it already)."""
     dev = get_device(device)
     dtypes = [_dtype(d)[0] for d in (dtypes or (_default_dtype(dev),))]
     for r in regimes: check_choice('regime', r, REGIMES)
     if isinstance(models, (str, nn.Module)): models = [models]
     with num_threads(threads):
         info = machine_info(dev)
-        gemms = {d: gemm_rate(dev, d, n=gemm_n) for d in dtypes}
+        gemms = {d: (gemms or {}).get(d) or gemm_rate(dev, d, n=gemm_n) for d in dtypes}
         combos = [(m, res, bs, d, c, rg) for m in models for res in resolutions for d in dtypes for c in compile
                   for rg in regimes for bs in batch_sizes]
         rows = []

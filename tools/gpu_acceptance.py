@@ -130,7 +130,8 @@ def main(argv=None):
         if smoke: models, bss, res, comp = ['B_2-Wi_64'], (64,), (16,), (False,)
         else: models, bss, res, comp = ['B_6-Wi_512', 'B_12-Wi_1024'], (4096, 16384), (64,), (False, True)
         g = S.get('gemm') if S.get('gemm', {}).get('gemm_dtype') == dname else speed.gemm_rate(dev, dname, n=256 if smoke else 8192)
-        rows = _bench_infer_with(speed, models, bss, res, dev, dname, comp, g, smoke)
+        rows = speed.bench_infer(models, bss, res, dev, [dname], compile=comp, regimes=('model',), warmup=1 if smoke else 5,
+                                 repeats=2 if smoke else 20, min_time=0 if smoke else 1.0, progress=False, gemms={dname: g})
         for line in speed.format_table(rows, ['model', 'dtype', 'compile', 'batch_size', 'resolution', 'img_s', 'latency_ms', 'gflops_s',
                                               'gemm_gflops_s', 'gemm_frac']).splitlines(): run.log('  ' + line)
         if not smoke:
@@ -178,19 +179,6 @@ def main(argv=None):
 def _git() -> str | None:
     try: return subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip() or None
     except Exception: return None
-
-
-def _bench_infer_with(speed, models, bss, res, dev, dname, comp, g, smoke):
-    "bench_infer's rows, reusing the GEMM rate measured in the gemm step (one rate per run)."
-    rows = []
-    for m in models:
-        for r in res:
-            for c in comp:
-                for b in bss:
-                    row = speed.bench_model(m, b, r, dev, dname, compile=c, warmup=1 if smoke else 5, repeats=2 if smoke else 20,
-                                            min_time=0 if smoke else 1.0, gemm=g)
-                    row.update(machine=speed.machine_name(dev), gemm_n=g['gemm_n']); rows.append(row)
-    return rows
 
 
 def _packed(run, speed, dev, dname, smoke):
