@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     bi.add_argument('--models', default='B_6-Wi_512,resnet18_cifar,vit_tiny_p4_32', help='comma-separated registered names (`mlpscale models`), or any timm model as timm/<name>')
     bi.add_argument('--batch-sizes', default='1,64,1024', help='comma-separated batch sizes'); bi.add_argument('--resolutions', '--resolution', dest='resolutions', default='32', help='input resolutions (comma-separated)')
     bi.add_argument('--device', default='auto'); bi.add_argument('--dtypes', default=None, help="comma-separated, of fp32, bf16, fp16 (default: the machine's fastest: bf16 on CUDA and on CPUs with AMX-BF16, else fp32)")
-    bi.add_argument('--regimes', default='model,end2end', help='model (inputs already on the device) and/or end2end (uint8 on the host -> device -> resize -> normalise -> forward)'); bi.add_argument('--compile', action='store_true', help='also the torch.compile form')
+    bi.add_argument('--regimes', default='model,end2end', help='model (inputs already on the device) and/or end2end (uint8 on the host -> device -> resize -> normalise -> forward)'); bi.add_argument('--compile', nargs='?', const='default', default=None, metavar='MODES',
+                    help="also the torch.compile form, in each of these comma-separated modes: default, reduce-overhead, max-autotune (inference: weights frozen and pre-packed, Inductor's GEMM kernels tried; bare --compile: default)")
+    bi.add_argument('--paired', type=int, default=10, help="(pass, GEMM) pairs per row, each GEMM timed right after a pass: paired_frac, the median of the pass's FLOP/s over the GEMM's (0: off)")
     bi.add_argument('--channels-last', action='store_true', help='channels-last inputs and weights (CNNs)'); bi.add_argument('--threads', type=int, default=None, help='CPU threads (default: all cores)')
     bi.add_argument('--min-time', type=float, default=0.5, help='seconds of timed calls per measurement, at least'); bi.add_argument('--out', default=None, help='write <out>.csv and <out>.json')
     bt = bs.add_parser('train', help='training-step throughput: mlpscale vs the official-style step, side by side', formatter_class=fmt)
@@ -124,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument('--batch-size', type=int, default=1024); bt.add_argument('--device', default='auto')
     bt.add_argument('--steps', type=int, default=20, help='timed steps of each kind (the median is reported)'); bt.add_argument('--warmup', type=int, default=5, help='untimed steps first')
     bt.add_argument('--amp', default='auto', choices=['auto', 'bf16', 'off'], help="mlpscale's step: auto (the machine's fastest dtype: bf16 on CUDA and on CPUs with AMX-BF16, else fp32), bf16, or off (fp32)"); bt.add_argument('--compile', action=argparse.BooleanOptionalAction, default=None,
-                    help='torch.compile mlpscale\'s step (default: on CUDA only)')
+                    help='torch.compile mlpscale\'s step: the model and LION\'s update (default: on CUDA, and on a CPU where the step runs in bf16)')
     bt.add_argument('--num-workers', type=int, default=2, help='DataLoader workers of the official-style host loader')
     bt.add_argument('--json', default=None, help='also write the result to this JSON file')
     for q in (bl, bi, bt): q.add_argument('--runs-dir', default='runs', help='the runs store: the result is recorded in <runs-dir>/bench-<what>/<id>/')
@@ -267,16 +269,20 @@ def main(argv: list[str] | None = None) -> int:
             for m in a.models.split(','): model_entry(m)
             bs, rs = ints(a.batch_sizes, '--batch-sizes'), ints(a.resolutions, '--resolutions')
             for r in a.regimes.split(','): check_choice('regime', r, ('model', 'end2end'))
+            from mlpscale.speed import COMPILE_MODES
+            modes = [m for m in (a.compile or '').split(',') if m]
+            for m in modes: check_choice('--compile', m, COMPILE_MODES[1:])
+            if a.paired < 0: raise MlpscaleError(f"--paired {a.paired}: must be >= 0")
             get_device(a.device)
             def job():
                 rows = bench_infer([m for m in a.models.split(',') if m], batch_sizes=bs, resolutions=rs,
-                                   device=a.device, dtypes=a.dtypes.split(',') if a.dtypes else None, compile=(False, True) if a.compile else (False,),
+                                   device=a.device, dtypes=a.dtypes.split(',') if a.dtypes else None, compile=(False, *modes),
                                    regimes=tuple(a.regimes.split(',')), channels_last=a.channels_last, threads=a.threads, min_time=a.min_time,
-                                   out=a.out, progress=True)
+                                   out=a.out, progress=True, paired=a.paired)
                 from mlpscale.core import fast_dtype
                 gemms = {r['dtype']: r['gemm_gflops_s'] for r in rows}
                 print(f"{machine_name(a.device)}: dtype chosen by auto: {fast_dtype(a.device)}; GEMM rate of each dtype measured in this run: "
-                      + ', '.join(f"{d} {g:,.0f} GFLOP/s" for d, g in gemms.items()) + " (gemm_frac: a row's GFLOP/s over its own dtype's rate)")
+                      + ', '.join(f"{d} {g:,.0f} GFLOP/s" for d, g in gemms.items()) + " (gemm_frac: a row's GFLOP/s over its own dtype's rate; paired_frac: the median over passes of a pass's FLOP/s over a GEMM timed right after it)")
                 print(format_table(rows))
                 return {'rows': rows, 'best_gemm_frac': max(r['gemm_frac'] for r in rows)}
             params = {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'out', 'runs_dir')}

@@ -11,10 +11,10 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DTYPES', 'GEMM_SIZES', 'REGIMES', 'TABLE_COLUMNS', 'cpu_load', 'machine_info', 'num_threads', 'time_calls',
-           'gemm_rate', 'bench_model', 'profile_ops', 'bench_infer', 'save_table', 'load_table', 'format_table',
-           'pareto_front', 'add_accuracy', 'plot_pareto', 'plot_pareto_by', 'time_steps', 'bench_train',
-           'format_bench_train']
+__all__ = ['DTYPES', 'GEMM_SIZES', 'REGIMES', 'COMPILE_MODES', 'TABLE_COLUMNS', 'cpu_load', 'machine_info', 'num_threads',
+           'time_calls', 'gemm_rate', 'gemm_caller', 'compile_mode', 'bench_model', 'profile_ops', 'bench_infer',
+           'save_table', 'load_table', 'format_table', 'pareto_front', 'add_accuracy', 'plot_pareto', 'plot_pareto_by',
+           'time_steps', 'bench_train', 'format_bench_train']
 
 # %% ../nbs/09_speed.ipynb #5070c2a0
 import numpy as np
@@ -109,6 +109,27 @@ def gemm_rate(device='auto', dtype=None, n: int | tuple | None = None, warmup: i
     return {'gemm_gflops_s': per[best][0], 'gemm_gflops_s_median': per[best][1], 'gemm_stat': 'best', 'gemm_n': best,
             'gemm_sizes': {s: round(v[0], 1) for s, v in per.items()}, 'gemm_dtype': dname, 'device': str(dev), 'threads': nt}
 
+def gemm_caller(gemm: dict, device='auto'):
+    "A function that runs one `n x n @ n x n` product of the size and dtype of the `gemm_rate` result `gemm`, and its FLOPs."
+    dev = get_device(device); n = gemm['gemm_n']; dt = _dtype(gemm['gemm_dtype'])[1]
+    g = torch.Generator(device=dev).manual_seed(1)
+    a = torch.randn(n, n, device=dev, generator=g).to(dt); b = torch.randn(n, n, device=dev, generator=g).to(dt)
+    def call():
+        with torch.inference_mode(): torch.mm(a, b)
+    return call, 2 * n ** 3
+
+def _paired(fn, flops: float, gemm: dict, dev, calls: int = 2):
+    """Time `fn()` and then `calls` GEMMs of `gemm`'s size, after one untimed GEMM: (fn's seconds, the GEMMs' FLOP/s). The untimed
+    one because on the Xeon with AMX the first product after other work ran at a third to a half of the rate of the next ones."""
+    call, gf = gemm_caller(gemm, dev) if not isinstance(gemm, tuple) else gemm
+    sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == 'cuda' else (lambda: None)
+    t0 = time.perf_counter(); fn(); sync(); t1 = time.perf_counter()
+    call(); sync(); t1b = time.perf_counter()
+    for _ in range(calls): call()
+    sync(); t2 = time.perf_counter()
+    return t1 - t0, calls * gf / (t2 - t1b)
+
+
 # %% ../nbs/09_speed.ipynb #07a964d0
 REGIMES = ('model', 'end2end')
 
@@ -133,13 +154,27 @@ def _graphed(fn, dev: torch.device):
     def replay(): graph.replay(); return out
     return replay
 
-def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto', dtype=None, compile: bool = False,
+COMPILE_MODES = ('none', 'default', 'reduce-overhead', 'max-autotune')
+
+def compile_mode(compile) -> str:
+    "`compile` as one of `COMPILE_MODES`: False -> 'none', True -> 'default', or a mode's name."
+    if compile is False or compile is None: return 'none'
+    if compile is True: return 'default'
+    check_choice('compile', compile, COMPILE_MODES)
+    return compile
+
+def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto', dtype=None, compile: bool | str = False,
                 channels_last: bool = False, regime: str = 'model', warmup: int = 3, repeats: int = 10, min_time: float = 0.0,
                 num_classes: int = 10, threads: int | None = None, gemm: dict | float | None = None,
-                mean=CIFAR_MEAN, std=CIFAR_STD, label: str | None = None, autocast: bool = False, cuda_graph: bool = False) -> dict:
+                mean=CIFAR_MEAN, std=CIFAR_STD, label: str | None = None, autocast: bool = False, cuda_graph: bool = False, paired: int = 0) -> dict:
     """Time inference of `model` (a registered name or an `nn.Module`) on batches of `batch_size` at `resolution` px; one result row.
     `dtype` (default: the device's fastest, `fast_dtype`): the weights and inputs are cast to it (`autocast=True`: fp32 weights under
-    autocast instead, as evaluation during training runs); `cuda_graph`: replay the forward pass as one CUDA graph (CUDA only)."""
+    autocast instead, as evaluation during training runs); `cuda_graph`: replay the forward pass as one CUDA graph (CUDA only).
+    `compile`: False, True (torch.compile's default mode) or a mode of `COMPILE_MODES`; 'max-autotune' also freezes the weights
+    (Inductor's `freezing`: constants folded, GEMM weights pre-packed once) and lets Inductor pick among its own GEMM kernels (AMX
+    micro-kernels on a CPU that has them) and the library's, timing each -- the inference form of a trained network.
+    `paired`: also time this many (pass, GEMM) pairs, each GEMM of the size and dtype of `gemm` right after a pass, and report
+    `paired_frac`, the median over the pairs of the pass's FLOP/s over the GEMM's (see `time_steps`)."""
     check_choice('regime', regime, REGIMES)
     if not isinstance(batch_size, int) or batch_size < 1: raise MlpscaleError(f"batch_size={batch_size!r} must be a positive integer")
     dev = get_device(device)
@@ -153,7 +188,11 @@ def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto'
     cast = dt != torch.float32 and not autocast
     if cast: m = m.to(dt)                            # low-precision weights: no per-call cast of every weight matrix
     if channels_last: m = m.to(memory_format=torch.channels_last)
-    fwd = torch.compile(m) if compile else m
+    mode = compile_mode(compile)
+    if mode == 'max-autotune' and dev.type == 'cpu': fwd = torch.compile(m, mode='max-autotune-no-cudagraphs')
+    else: fwd = m if mode == 'none' else torch.compile(m, mode=None if mode == 'default' else mode)
+    frozen = (torch._inductor.config.patch(freezing=True, autotune_num_choices_displayed=0, max_autotune_report_choices_stats=False)
+              if mode == 'max-autotune' else nullcontext())   # quiet: the autotuner's timing tables go to stderr otherwise
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     amp = torch.autocast(dev.type, dtype=dt) if dt != torch.float32 and autocast else nullcontext()
     xdt = dt if cast else torch.float32
@@ -169,25 +208,31 @@ def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto'
             return fwd(x.contiguous(memory_format=fmt))
     def call():
         with amp: return step()
-    with num_threads(threads) as nt, torch.inference_mode():
+    with num_threads(threads) as nt, torch.inference_mode(), frozen:
         out = call()
         if tuple(out.shape) != (batch_size, num_classes):
             raise MlpscaleError(f"model {name} gave outputs of shape {tuple(out.shape)} for a batch of {batch_size}; expected ({batch_size}, {num_classes})")
         del out
         timed = _graphed(call, dev) if cuda_graph else call
         ts = np.array(time_calls(timed, dev, warmup=warmup, repeats=repeats, min_time=min_time))
-    if gemm is None: gemm = gemm_rate(dev, dname, threads=threads)
+        if gemm is None: gemm = gemm_rate(dev, dname, threads=threads)
+        pairs = []
+        if paired:
+            if not isinstance(gemm, dict): raise MlpscaleError("paired timing needs gemm as a gemm_rate result (its size and dtype), not a number")
+            pair = gemm_caller(gemm, dev)
+            for _ in range(paired):
+                t, rate = _paired(timed, 0, pair, dev); pairs.append(flops * batch_size / t / rate)
     gemm_gflops = gemm['gemm_gflops_s'] if isinstance(gemm, dict) else float(gemm)
     lat = float(np.median(ts))
     img_s = batch_size / lat
     gflops = flops * img_s / 1e9
-    return {'model': name, 'device': str(dev), 'regime': regime, 'dtype': dname, 'compile': bool(compile),
+    return {'model': name, 'device': str(dev), 'regime': regime, 'dtype': dname, 'compile': mode != 'none', 'compile_mode': mode,
             'channels_last': bool(channels_last), 'batch_size': batch_size, 'resolution': resolution, 'threads': nt,
             'params': params, 'flops_per_img': flops, 'img_s': img_s, 'latency_ms': lat * 1e3,
             'latency_p10_ms': float(np.percentile(ts, 10)) * 1e3, 'latency_p90_ms': float(np.percentile(ts, 90)) * 1e3,
             'latency_ms_per_img': lat * 1e3 / batch_size, 'gflops_s': gflops, 'gemm_gflops_s': gemm_gflops,
             'gemm_frac': gflops / gemm_gflops, 'repeats': len(ts), 'autocast': bool(autocast and dt != torch.float32),
-            'cuda_graph': bool(cuda_graph)}
+            'cuda_graph': bool(cuda_graph), **({'paired_frac': float(np.median(pairs)), 'pairs': len(pairs)} if pairs else {})}
 
 # %% ../nbs/09_speed.ipynb #3841c62c
 def profile_ops(model, batch_size: int = 1024, resolution: int = 32, device='auto', repeats: int = 3, top: int = 8,
@@ -218,11 +263,11 @@ def _is_oom(e: BaseException) -> bool:
 def bench_infer(models: list, batch_sizes=(1, 64, 1024), resolutions=(32,), device='auto', dtypes=None, compile=(False,),
                 regimes=REGIMES, channels_last: bool = False, warmup: int = 3, repeats: int = 10, min_time: float = 0.5,
                 num_classes: int = 10, threads: int | None = None, gemm_n: int | None = None, out: str | None = None,
-                progress: bool = True, gemms: dict | None = None) -> list[dict]:
+                progress: bool = True, gemms: dict | None = None, paired: int = 0) -> list[dict]:
     """Benchmark every model (registered names, modules or (label, module) pairs) at every batch size, resolution, dtype
     (default: the device's fastest, `fast_dtype`), compile setting and regime; one row each, tagged with the machine and the GEMM
     rate of the row's own dtype, measured once per dtype (or taken from `gemms`, dtype -> a `gemm_rate` result, when the
-    caller measured it already)."""
+    caller measured it already). `paired`: also this many (pass, GEMM) pairs per row, for `paired_frac` (`bench_model`)."""
     dev = get_device(device)
     dtypes = [_dtype(d)[0] for d in (dtypes or (_default_dtype(dev),))]
     for r in regimes: check_choice('regime', r, REGIMES)
@@ -238,7 +283,7 @@ def bench_infer(models: list, batch_sizes=(1, 64, 1024), resolutions=(32,), devi
             while True:
                 try:
                     row = bench_model(m, b, res, dev, d, compile=c, channels_last=channels_last, regime=rg, warmup=warmup,
-                                      repeats=repeats, min_time=min_time, num_classes=num_classes, gemm=gemms[d])
+                                      repeats=repeats, min_time=min_time, num_classes=num_classes, gemm=gemms[d], paired=paired)
                     break
                 except Exception as e:
                     if not _is_oom(e) or b == 1: raise
@@ -269,8 +314,8 @@ def load_table(path) -> list[dict]:
     if not p.exists(): raise MlpscaleError(f"no benchmark table at {p}; write one with bench_infer(..., out=STEM) or save_table")
     return json.loads(p.read_text())
 
-TABLE_COLUMNS = ('model', 'device', 'regime', 'dtype', 'batch_size', 'resolution', 'img_s', 'latency_ms', 'latency_p10_ms',
-                 'latency_p90_ms', 'gflops_s', 'gemm_gflops_s', 'gemm_frac', 'accuracy')
+TABLE_COLUMNS = ('model', 'device', 'regime', 'dtype', 'compile_mode', 'batch_size', 'resolution', 'img_s', 'latency_ms', 'latency_p10_ms',
+                 'latency_p90_ms', 'gflops_s', 'gemm_gflops_s', 'gemm_frac', 'paired_frac', 'accuracy')
 
 def _fmt(v) -> str:
     if isinstance(v, bool): return 'yes' if v else 'no'
@@ -332,12 +377,17 @@ def plot_pareto_by(rows: list[dict], by=('device', 'regime'), **kw) -> dict:
 
 # %% ../nbs/09_speed.ipynb #4c8aa1a5
 def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, steps: int = 20, warmup: int = 5, device='cpu',
-               progress: bool = False) -> dict:
+               progress: bool = False, paired_gemm: dict | None = None) -> dict:
     """Time `step(x, y)` over `warmup + steps` batches drawn from the iterator `batches`: the median step (waiting for the batch
-    included) as images/s, ms and TFLOP/s, and the share of the timed steps spent waiting for data."""
+    included) as images/s, ms and TFLOP/s, and the share of the timed steps spent waiting for data. `paired_gemm` (a `gemm_rate`
+    result): a GEMM of its size and dtype is also timed right after every timed step, and `paired_fraction` is the median over the
+    steps of the step's FLOP/s over that GEMM's -- two rates taken at the same moment, which holds still where the matrix engine's
+    rate itself moves from minute to minute (a shared VM: this project's Xeon ran 2048^3 bf16 products at 0.7 and at 2.1 TFLOP/s
+    within the same hour)."""
     if steps < 1 or warmup < 0: raise MlpscaleError(f"steps={steps} must be >= 1 and warmup={warmup} >= 0")
-    cuda = get_device(device).type == 'cuda'
-    times, waits = [], []
+    dev = get_device(device); cuda = dev.type == 'cuda'
+    pair = gemm_caller(paired_gemm, dev) if paired_gemm else None
+    times, waits, ratios, rates = [], [], [], []
     for i in tqdm(range(warmup + steps), disable=not progress, leave=False):
         t0 = time.perf_counter()
         x, y = next(batches)
@@ -346,10 +396,16 @@ def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, ste
         step(x, y)
         if cuda: torch.cuda.synchronize()
         t2 = time.perf_counter()
-        if i >= warmup: times.append(t2 - t0); waits.append(t1 - t0)
+        if i >= warmup:
+            times.append(t2 - t0); waits.append(t1 - t0)
+            if pair:
+                _, rate = _paired(lambda: None, 0, pair, dev)
+                rates.append(rate); ratios.append(flops_per_image * batch_size / (t2 - t0) / rate)
     st = float(np.median(times))
-    return {'img_s': batch_size / st, 'step_ms': st * 1e3, 'data_share': sum(waits) / sum(times),
-            'tflops': flops_per_image * batch_size / st / 1e12, 'steps': steps}
+    out = {'img_s': batch_size / st, 'step_ms': st * 1e3, 'data_share': sum(waits) / sum(times),
+           'tflops': flops_per_image * batch_size / st / 1e12, 'steps': steps}
+    if pair: out.update(paired_fraction=float(np.median(ratios)), paired_gemm_tflops=float(np.median(rates)) / 1e12)
+    return out
 
 def _amp_name(amp: str, dev: torch.device) -> str:
     check_choice('amp', amp, ('auto', 'bf16', 'off', 'fp32'))
@@ -360,15 +416,18 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
                 n_images: int | None = None, progress: bool = True, official: bool = True, gemm: dict | None = None,
                 gemm_n: int | tuple | None = None, optimizer: str = 'lion') -> dict:
     """Images/s, TFLOP/s and data-wait share of mlpscale's training step and of the official-style step, side by side, each next to
-    the GEMM rate of its own dtype measured in the same run. `amp='auto'`: the device's fastest dtype (`fast_dtype`)."""
+    the GEMM rate of its own dtype measured in the same run (`gemm_rate`, best of its calls) and next to GEMMs timed between the
+    steps (`time_steps`' `paired_fraction`). `amp='auto'`: the device's fastest dtype (`fast_dtype`)."""
     import torch.nn.functional as F
     from mlpscale.data import synthetic_data, DeviceLoader, TensorImageDataset, tv_augment, endless
-    from mlpscale.train import make_optimizer, param_groups
+    from mlpscale.train import make_optimizer, param_groups, compiled_step
     dev = get_device(device)
     if dev.type == 'cpu': retain_freed_memory()
     cuda = dev.type == 'cuda'
-    compile = cuda if compile is None else compile
     dname = _amp_name(amp, dev); use_amp = dname == 'bf16'
+    # compiled by default where the step is bound by what is not a matrix product: on CUDA, and in bf16 on a CPU (its matrix engine
+    # makes the products ~6x faster than fp32, the rest not): the model's elementwise ops fused, LION's update one loop per tensor
+    compile = (cuda or use_amp) if compile is None else compile
     n_images = n_images or batch_size * (steps + warmup + 2)
     data = synthetic_data(n_images, num_classes, resolution)
     flops = count_flops(create_model(model, num_classes=num_classes, resolution=resolution), resolution, backward=True)
@@ -378,19 +437,19 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
         m = create_model(model, num_classes=num_classes, resolution=resolution).to(dev)
         opt = make_optimizer(optimizer, param_groups(m, 1e-4, 0.0), 1e-4, fused=fused)
         fwd = torch.compile(m) if compiled else m
-        return m, opt, fwd
+        return m, opt, fwd, (compiled_step(opt) if compiled else opt.step)
 
     # (a) mlpscale: device-resident data, on-device augmentation, the fastest dtype, fused optimiser, compiled where asked
-    m, opt, fwd = make(compile, True)
+    m, opt, fwd, ostep = make(compile, True)
     dl = DeviceLoader(data, batch_size, train=True, resolution=resolution, device=dev)
     def ours(x, y):
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):
             loss = F.cross_entropy(fwd(x).float(), y, label_smoothing=0.1)
-        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-    a = time_steps(ours, endless(dl), batch_size, flops, steps, warmup, dev, progress)
-    del m, opt, fwd, dl
+        loss.backward(); ostep(); opt.zero_grad(set_to_none=True)
     g = gemm or gemm_rate(dev, dname, n=gemm_n)
     if g['gemm_dtype'] != dname: raise MlpscaleError(f"gemm was measured in {g['gemm_dtype']}, but the step runs in {dname}; pass a {dname} gemm_rate")
+    a = time_steps(ours, endless(dl), batch_size, flops, steps, warmup, dev, progress, paired_gemm=g)
+    del m, opt, fwd, ostep, dl
     res = {'model': model, 'resolution': resolution, 'batch_size': batch_size, 'device': str(dev), 'machine': machine_info(dev),
            'machine_name': machine_name(dev), 'bf16_engine': bf16_matrix_engine() if not cuda else None, 'amp_auto': fast_dtype(dev),
            'flops_per_image_fwd_bwd': flops, 'mlpscale': {**a, 'amp': dname, 'compiled': compile, 'optimizer': optimizer},
@@ -402,7 +461,7 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
     prev = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = True
     try:
-        m, opt, _ = make(False, False)    # the official code's optimiser steps one tensor at a time
+        m, opt, _, _ = make(False, False)    # the official code's optimiser steps one tensor at a time
         # the host-side pipeline of the official code, re-implemented: per-image random resized crop + flip on the CPU
         loader = torch.utils.data.DataLoader(TensorImageDataset(data.images, data.labels, tv_augment(resolution)), batch_size=batch_size,
                                              shuffle=True, drop_last=True, num_workers=num_workers, pin_memory=cuda,
@@ -414,8 +473,8 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
             x = ((x.float() - mean) / std).reshape(len(x), -1)
             loss = F.cross_entropy(m(x.view(len(x), 3, resolution, resolution)), y, label_smoothing=0.1)
             loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-        b = time_steps(official_step, host_batches(), batch_size, flops, steps, warmup, dev, progress)
         g32 = gemm_rate(dev, 'fp32', n=gemm_n)      # on CUDA with TF32 allowed: the TF32 rate the official step can reach
+        b = time_steps(official_step, host_batches(), batch_size, flops, steps, warmup, dev, progress, paired_gemm=g32)
     finally: torch.backends.cuda.matmul.allow_tf32 = prev
     odt = 'tf32' if cuda else 'fp32'
     return {**res, 'official': {**b, 'amp': odt, 'compiled': False, 'num_workers': num_workers,
@@ -429,7 +488,7 @@ def format_bench_train(r: dict) -> str:
     lines = [f"{r['model']} at {r['resolution']} px, batch {r['batch_size']}, {r['device']} ({hw}, {r['machine']['threads']} threads); "
              f"{r['flops_per_image_fwd_bwd']/1e6:.1f} MFLOP per image (forward + backward)",
              f"dtype chosen by --amp auto on this machine: {r.get('amp_auto', '?')}",
-             f"{'step':<46}{'img/s':>10}{'ms/step':>10}{'TFLOP/s':>10}{'data wait':>11}{'GEMM TFLOP/s':>14}{'of GEMM':>9}"]
+             f"{'step':<46}{'img/s':>10}{'ms/step':>10}{'TFLOP/s':>10}{'data wait':>11}{'GEMM TFLOP/s':>14}{'of GEMM':>9}{'of paired GEMM':>16}"]
     steps = [('mlpscale', f"mlpscale ({r['mlpscale']['amp']}, {'compiled' if r['mlpscale']['compiled'] else 'eager'}, on-device data)",
               r['gemm_tflops'], r['gemm_dtype'], r['mlpscale_fraction_of_gemm'])]
     if 'official' in r:
@@ -437,8 +496,12 @@ def format_bench_train(r: dict) -> str:
         steps.append(('official', f"official-style ({o['amp']}, eager, host loader)", o['gemm_tflops'], o['gemm_dtype'], o['fraction_of_gemm']))
     for k, name, gt, gd, frac in steps:
         v = r[k]
-        lines.append(f"{name:<46}{v['img_s']:>10,.0f}{v['step_ms']:>10.1f}{v['tflops']:>10.3f}{v['data_share']:>10.1%}{gt:>9.3f} {gd:<4}{frac:>9.1%}")
+        pf = f"{v['paired_fraction']:.1%} of {v['paired_gemm_tflops']:.2f}" if 'paired_fraction' in v else '-'
+        lines.append(f"{name:<46}{v['img_s']:>10,.0f}{v['step_ms']:>10.1f}{v['tflops']:>10.3f}{v['data_share']:>10.1%}{gt:>9.3f} {gd:<4}{frac:>9.1%}{pf:>16}")
     if 'ratio' in r: lines.append(f"ratio mlpscale / official: {r['ratio']:.2f}x")
     lines.append(f"mlpscale's step reaches {r['mlpscale_fraction_of_gemm']:.1%} of this machine's {r['gemm_dtype']} GEMM rate "
                  f"({r['gemm_tflops']:.3f} TFLOP/s, best square product of n = {r['gemm_n']})")
+    if 'paired_fraction' in r['mlpscale']:
+        lines.append(f"and {r['mlpscale']['paired_fraction']:.1%} of the same product timed right after each of its steps (median "
+                     f"{r['mlpscale']['paired_gemm_tflops']:.3f} TFLOP/s): the ratio that holds still when the engine's rate moves")
     return '\n'.join(lines)

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Optional
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'RECIPES', 'NON_IDENTITY', 'TrainConfig', 'param_groups', 'make_optimizer', 'lr_factor', 'unwrap',
-           'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'checkpoint_config', 'head_name', 'reset_head',
-           'head_classes', 'load_model', 'checkpoint_model_name', 'run_dir_for', 'NonFiniteLoss', 'amp_used',
-           'evaluate_random_views', 'dist_env', 'init_distributed', 'prepare', 'train', 'read_log', 'plot_log']
+__all__ = ['OPTIMIZERS', 'RECIPES', 'NON_IDENTITY', 'TrainConfig', 'param_groups', 'make_optimizer', 'compiled_step', 'lr_factor',
+           'unwrap', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'checkpoint_config', 'head_name',
+           'reset_head', 'head_classes', 'load_model', 'checkpoint_model_name', 'run_dir_for', 'NonFiniteLoss',
+           'amp_used', 'evaluate_random_views', 'dist_env', 'init_distributed', 'prepare', 'train', 'read_log',
+           'plot_log']
 
 # %% ../nbs/04_train.ipynb #5ae65d9a
 import torch
@@ -69,7 +70,7 @@ class TrainConfig:
     prune_how: str = _f('nearest', "pruning rule: nearest (k pixels nearest the unit's centre) or window (k largest in a window)")
     device: str = _f('auto', "auto, cpu, cuda or cuda:N")
     amp: str = _f('auto', "bf16 autocast: auto (bf16 on CUDA and on CPUs with a bf16 matrix engine such as AMX, else fp32), bf16, off (fp32), or tf32 (fp32 with TF32 matmuls on CUDA, as the official code)")
-    compile: bool = _f(False, "torch.compile the model")
+    compile: bool = _f(False, "torch.compile the model (and LION's update: `compiled_step`)")
     seed: int = _f(0, "seed for initialisation, data order and augmentation")
     out_dir: Optional[str] = _f(None, "run folder (default runs/<command>/<model>-<dataset>-<hash>; never overwritten)")
     resume: bool = _f(False, "continue the run in --out-dir from its last checkpoint")
@@ -167,6 +168,35 @@ def make_optimizer(name: str, groups: list[dict], lr: float, momentum: float = 0
         return Lion(groups, lr=lr, betas=(0.9, 0.99), foreach=fuse or None)
     if name == 'adamw': return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), fused=fuse or None)
     return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=nesterov, fused=fuse or None)
+
+def _lion_update(params: list, grads: list, avgs: list, lr: torch.Tensor, wd: torch.Tensor, beta1: float, beta2: float):
+    "timm's LION update with its defaults (no caution, not maximising), one loop per tensor, for torch.compile to fuse."
+    for p, g, m in zip(params, grads, avgs):
+        p.mul_(1 - lr * wd)
+        p.sub_(m.lerp(g, 1 - beta1).sign() * lr)
+        m.lerp_(g, 1 - beta2)
+
+def compiled_step(opt: torch.optim.Optimizer):
+    """`opt.step`, compiled where that saves passes over memory. LION (timm's, with its defaults): the update becomes one fused loop
+    per tensor (timm's multi-tensor form makes five passes: decay, lerp, sign, add, lerp), with the learning rate and weight decay
+    passed as tensors so that the scheduler's changes do not recompile; the state stays timm's (`exp_avg`), so checkpoints are the
+    same. AdamW and SGD are already PyTorch's fused kernels (`make_optimizer`): their `step` is returned as it is."""
+    from timm.optim import Lion
+    if not isinstance(opt, Lion) or any(g.get('caution') or g.get('maximize') or g.get('corrected_weight_decay') for g in opt.param_groups):
+        return opt.step
+    update = torch.compile(_lion_update, dynamic=False)
+    @torch.no_grad()
+    def step():
+        for g in opt.param_groups:
+            ps = [p for p in g['params'] if p.grad is not None]
+            if not ps: continue
+            for p in ps:
+                if not opt.state[p]: opt.state[p]['exp_avg'] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            dev = ps[0].device
+            b1, b2 = g['betas']
+            update(ps, [p.grad for p in ps], [opt.state[p]['exp_avg'] for p in ps], torch.tensor(g['lr'], device=dev),
+                   torch.tensor(g['weight_decay'], device=dev), b1, b2)
+    return step
 
 def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine') -> float:
     "Multiplier of the peak learning rate at optimiser step `step`: linear warmup, then cosine to zero (or constant)."
@@ -558,6 +588,7 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
         ddp = DDP(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
     else: ddp = model
     fwd = torch.compile(ddp) if cfg.compile else ddp
+    opt_step_fn = compiled_step(opt) if cfg.compile else opt.step   # LION: one fused loop per tensor
 
     def checkpoint(epoch, micro_step, sums):   # rank 0 writes; everyone waits until it is on disk
         if main: save_checkpoint(ckpts, model, opt, sched, {'epoch': epoch, 'micro_step': micro_step, 'opt_step': opt_step,
@@ -596,7 +627,7 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
             if not boundary: continue
             if (micro_step // cfg.accum_steps) % check_every == 0: check_finite(loss_acc, f'at epoch {epoch}, step {opt_step}')
             if cfg.clip_grad > 0: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
-            opt.step(); opt.zero_grad(set_to_none=True); sched.step(); opt_step += 1; bar.update(1)
+            opt_step_fn(); opt.zero_grad(set_to_none=True); sched.step(); opt_step += 1; bar.update(1)
             if cfg.ckpt_every and opt_step % cfg.ckpt_every == 0:
                 check_finite(loss_acc, f'at step {opt_step}')
                 elapsed_now, elapsed = elapsed, elapsed + time.perf_counter() - t0

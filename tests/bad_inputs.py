@@ -69,6 +69,8 @@ CASES = [
     ('bench infer --models B_x-Wi_1', "unknown model 'B_x-Wi_1'"),
     ('bench infer --batch-sizes 0', "--batch-sizes '0' is not accepted: give positive integers"),
     ('bench infer --batch-sizes a,b', "--batch-sizes 'a,b' is not accepted"),
+    ('bench infer --compile fast', "--compile='fast' is not accepted; choose one of: default, reduce-overhead, max-autotune"),
+    ('bench infer --paired -1', "--paired -1: must be >= 0"),
     ('bench train --model B_x-Wi_1', "unknown model 'B_x-Wi_1'"),
     ('bench train --batch-size 0', "--batch-size '0' is not accepted"),
     ('bench loader --dataset nope', "dataset='nope' is not accepted"),

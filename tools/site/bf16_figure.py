@@ -2,8 +2,12 @@
 training time of the main job in fp32 (`--amp off`) and in bf16 (`--amp auto` on a CPU with AMX-BF16), and of the longer
 commands, each point a run folder's `config.json` + `metrics.json`.
 
-    python tools/site/bf16_figure.py RUN_DIR [RUN_DIR ...]   # writes nbs/results/bf16_cpu.csv and bf16_cpu.png
-    python tools/site/bf16_figure.py                         # redraws the figure from the CSV
+    python tools/site/bf16_figure.py RUN_DIR [RUN_DIR ...]            # writes nbs/results/bf16_cpu.csv and bf16_cpu.png
+    python tools/site/bf16_figure.py --append RUN_DIR [RUN_DIR ...]   # adds the runs to the CSV's rows, redraws
+    python tools/site/bf16_figure.py                                  # redraws the figure from the CSV
+
+The left panel is the main job's model (B_4-Wi_256) against the two-minute line, the right one every other model against the
+ten-minute line.
 """
 import csv, json, sys
 from pathlib import Path
@@ -18,28 +22,39 @@ def row(run: Path) -> dict:
     if cfg.get('dataset') != 'cifar10' or m.get('synthetic'): sys.exit(f"{run}: not a CIFAR-10 run; this page is about the CIFAR-10 main job")
     flags = [f"--epochs {cfg['epochs']}"] + ([f"--batch-size {cfg['batch_size']}"] if cfg['batch_size'] != 256 else []) \
           + ([f"--lr {cfg['lr']:g}"] if cfg['lr'] != 2e-3 else []) + ([f"--amp {cfg['amp']}"] if cfg['amp'] != 'auto' else []) \
-          + ([f"--model {cfg['model']}"] if cfg['model'] != 'B_4-Wi_256' else [])
+          + ([f"--model {cfg['model']}"] if cfg['model'] != 'B_4-Wi_256' else []) \
+          + ([f"--crop-scale {cfg['crop_scale'][0]:g} {cfg['crop_scale'][1]:g}"] if tuple(cfg.get('crop_scale', (0.35, 1.0))) != (0.35, 1.0) else []) \
+          + (['--compile'] if cfg.get('compile') else [])
     return {'model': cfg['model'], 'epochs': m['epochs'], 'batch_size': cfg['batch_size'], 'lr': cfg['lr'], 'amp': cfg['amp'],
             'amp_used': m.get('amp_used') or cfg.get('amp_used'), 'test_top1': m['test_top1'], 'train_time_s': round(m['train_time_s'], 1),
             'machine': m.get('machine') or cfg.get('machine'), 'command': 'mlpscale train --data-root ../shared/data ' + ' '.join(flags)}
 
 def main(argv):
+    append = argv[:1] == ['--append']; argv = argv[1:] if append else argv
     if argv:
-        rows = [row(Path(a)) for a in argv]
+        rows = (list(csv.DictReader(open(CSV))) if append else []) + [row(Path(a)) for a in argv]
         with open(CSV, 'w', newline='') as f:
             w = csv.DictWriter(f, COLS); w.writeheader(); w.writerows(rows)
     rows = list(csv.DictReader(open(CSV)))
-    fig = Figure(figsize=(7.5, 4.0)); ax = fig.add_subplot()
-    for r in rows:
-        x, y = float(r['train_time_s']), 100 * float(r['test_top1'])
-        ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color='tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue',
-                   label=r['amp_used'])
-        ax.annotate(f"{r['epochs']} ep, batch {r['batch_size']}", (x, y), textcoords='offset points', xytext=(6, -10), fontsize=8)
-    h, l = ax.get_legend_handles_labels(); keep = dict(zip(l, h))
-    ax.legend(keep.values(), keep.keys(), fontsize=8, loc='lower right')
-    ax.axvline(120, color='grey', lw=0.8, ls='--'); ax.axhline(64, color='grey', lw=0.8, ls=':')
-    ax.set_xlabel('training time (s)'); ax.set_ylabel('CIFAR-10 test top-1 (%)')
-    ax.set_title(f"B_4-Wi_256 on CIFAR-10, {rows[0]['machine']}: fp32 against bf16", fontsize=9)
+    main_rows = [r for r in rows if r['model'] == 'B_4-Wi_256']; other = [r for r in rows if r['model'] != 'B_4-Wi_256']
+    fig = Figure(figsize=(11, 4.2) if other else (7.5, 4.0))
+    axes = fig.subplots(1, 2 if other else 1, squeeze=False)[0]
+    panels = [(axes[0], main_rows, 120, 64, f"B_4-Wi_256 (the main job's model): fp32 against bf16")]
+    if other: panels.append((axes[1], other, 600, 67, 'the ten-minute commands'))
+    for ax, rs, tx, ty, title in panels:
+        for r in rs:
+            x, y = float(r['train_time_s']), 100 * float(r['test_top1'])
+            ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color='tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue',
+                       label=r['amp_used'])
+            tag = f"{r['epochs']} ep, batch {r['batch_size']}" + ('' if r['model'] == 'B_4-Wi_256' else f", {r['model']}") \
+                  + (', compiled' if '--compile' in r['command'] else '')
+            ax.annotate(tag, (x, y), textcoords='offset points', xytext=(6, 5) if r['amp_used'] == 'fp32' else (6, -10), fontsize=7)
+        h, l = ax.get_legend_handles_labels(); keep = dict(zip(l, h))
+        ax.legend(keep.values(), keep.keys(), fontsize=8, loc='lower right')
+        ax.axvline(tx, color='grey', lw=0.8, ls='--'); ax.axhline(ty, color='grey', lw=0.8, ls=':')
+        ax.set_xlabel('training time (s)'); ax.set_ylabel('CIFAR-10 test top-1 (%)')
+        ax.set_title(title, fontsize=9); ax.margins(x=0.3, y=0.12)
+    fig.suptitle(rows[0]['machine'], fontsize=9)
     fig.tight_layout(); fig.savefig(PNG, dpi=120)
 
 if __name__ == '__main__': main(sys.argv[1:])
