@@ -118,10 +118,11 @@ def gemm_caller(gemm: dict, device='auto'):
         with torch.inference_mode(): torch.mm(a, b)
     return call, 2 * n ** 3
 
-def _paired(fn, flops: float, gemm: dict, dev, calls: int = 2):
-    """Time `fn()` and then `calls` GEMMs of `gemm`'s size, after one untimed GEMM: (fn's seconds, the GEMMs' FLOP/s). The untimed
-    one because on the Xeon with AMX the first product after other work ran at a third to a half of the rate of the next ones."""
-    call, gf = gemm_caller(gemm, dev) if not isinstance(gemm, tuple) else gemm
+def _paired(fn, pair: tuple, dev, calls: int = 2):
+    """Time `fn()` and then `calls` GEMMs of `pair` (a `gemm_caller` result), after one untimed GEMM: (fn's seconds, the GEMMs'
+    FLOP/s). The untimed one because on the Xeon with AMX the first product after other work ran at a third to a half of the rate
+    of the next ones."""
+    call, gf = pair
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == 'cuda' else (lambda: None)
     t0 = time.perf_counter(); fn(); sync(); t1 = time.perf_counter()
     call(); sync(); t1b = time.perf_counter()
@@ -221,7 +222,7 @@ def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto'
             if not isinstance(gemm, dict): raise MlpscaleError("paired timing needs gemm as a gemm_rate result (its size and dtype), not a number")
             pair = gemm_caller(gemm, dev)
             for _ in range(paired):
-                t, rate = _paired(timed, 0, pair, dev); pairs.append(flops * batch_size / t / rate)
+                t, rate = _paired(timed, pair, dev); pairs.append(flops * batch_size / t / rate)
     gemm_gflops = gemm['gemm_gflops_s'] if isinstance(gemm, dict) else float(gemm)
     lat = float(np.median(ts))
     img_s = batch_size / lat
@@ -399,7 +400,7 @@ def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, ste
         if i >= warmup:
             times.append(t2 - t0); waits.append(t1 - t0)
             if pair:
-                _, rate = _paired(lambda: None, 0, pair, dev)
+                _, rate = _paired(lambda: None, pair, dev)
                 rates.append(rate); ratios.append(flops_per_image * batch_size / (t2 - t0) / rate)
     st = float(np.median(times))
     out = {'img_s': batch_size / st, 'step_ms': st * 1e3, 'data_share': sum(waits) / sum(times),

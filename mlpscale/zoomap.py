@@ -12,12 +12,12 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['ACC_COLUMNS', 'DATASETS', 'REGIMES', 'FAMILIES', 'NUM_CLASSES', 'SOURCES', 'SPEED_COLUMNS', 'TIMING_REGIMES',
-           'BATCHES', 'COMPILE_MODES', 'FAMILY_STYLE', 'FRONT_STYLE', 'SORT_JS', 'SETTING_WORDS', 'accuracy_path',
-           'read_accuracy', 'check_accuracy', 'source_of', 'stated_params', 'built_params', 'check_params',
-           'zoo_entries', 'fast_dtype', 'large_batch', 'speed_key', 'read_speed', 'deploy', 'time_network', 'bench_zoo',
-           'setting_name', 'speed_index', 'pass_agreement', 'zoo_points', 'dominated_by', 'fronts', 'network_numbers',
-           'label_points', 'legend_handles', 'plot_map', 'map_figure', 'mlp_standing', 'speed_columns', 'network_table',
-           'table_html', 'standing_table_md', 'answer_md', 'zoo_page']
+           'BATCHES', 'FAMILY_STYLE', 'FRONT_STYLE', 'SORT_JS', 'SETTING_WORDS', 'accuracy_path', 'read_accuracy',
+           'check_accuracy', 'source_of', 'stated_params', 'built_params', 'check_params', 'zoo_entries', 'fast_dtype',
+           'large_batch', 'speed_key', 'read_speed', 'deploy', 'time_network', 'bench_zoo', 'setting_name',
+           'speed_index', 'pass_agreement', 'zoo_points', 'dominated_by', 'fronts', 'network_numbers', 'label_points',
+           'legend_handles', 'plot_map', 'map_figure', 'mlp_standing', 'speed_columns', 'network_table', 'table_html',
+           'standing_table_md', 'answer_md', 'zoo_page']
 
 # %% ../nbs/17_zoo.ipynb #243ed181
 import numpy as np
@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from .core import MlpscaleError, check_choice, get_device, machine_name, retain_freed_memory, atomic_path
 from .models import create_model, model_entry, count_params, count_flops, CIFAR_MEAN, CIFAR_STD
 from .data import normalize_batch
-from .speed import time_calls, cpu_load, pareto_front, num_threads
+from .speed import time_calls, cpu_load, pareto_front, num_threads, COMPILE_MODES
 
 # %% ../nbs/17_zoo.ipynb #bc24e66f
 def accuracy_path() -> Path:
@@ -161,7 +161,6 @@ SPEED_COLUMNS = ('machine', 'device', 'model', 'resolution', 'regime', 'dtype', 
                  'cpu_pressure_avg10', 'time', 'error')
 TIMING_REGIMES = ('model', 'end2end')
 BATCHES = ('b1', 'large')
-COMPILE_MODES = ('none', 'default', 'reduce-overhead', 'max-autotune')
 
 def fast_dtype(device='auto') -> str | None:
     "The dtype the machine's matrix engine runs faster than fp32: bf16 on a GPU that supports it, and on a CPU with AMX or AVX512-BF16; else None."
