@@ -11,10 +11,11 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DTYPES', 'GEMM_SIZES', 'REGIMES', 'COMPILE_MODES', 'TABLE_COLUMNS', 'cpu_load', 'machine_info', 'num_threads',
-           'time_calls', 'gemm_rate', 'gemm_caller', 'compile_mode', 'bench_model', 'profile_ops', 'bench_infer',
-           'save_table', 'load_table', 'format_table', 'pareto_front', 'add_accuracy', 'plot_pareto', 'plot_pareto_by',
-           'time_steps', 'bench_train', 'format_bench_train']
+__all__ = ['DTYPES', 'GEMM_SIZES', 'REGIMES', 'COMPILE_MODES', 'TABLE_COLUMNS', 'MATMUL_OPS', 'cpu_load', 'machine_info',
+           'num_threads', 'time_calls', 'gemm_rate', 'gemm_caller', 'compile_mode', 'bench_model', 'profile_ops',
+           'bench_infer', 'save_table', 'load_table', 'format_table', 'pareto_front', 'add_accuracy', 'plot_pareto',
+           'plot_pareto_by', 'capture_products', 'time_products', 'step_products', 'time_steps', 'bench_train',
+           'format_bench_train']
 
 # %% ../nbs/09_speed.ipynb #5070c2a0
 import numpy as np
@@ -376,6 +377,83 @@ def plot_pareto_by(rows: list[dict], by=('device', 'regime'), **kw) -> dict:
     for r in rows: groups.setdefault(tuple(r[k] for k in by), []).append(r)
     return {key: plot_pareto(g, title=', '.join(map(str, key)), **kw) for key, g in groups.items()}
 
+# %% ../nbs/09_speed.ipynb #9624affa
+MATMUL_OPS = ('mm', 'addmm', 'bmm', 'baddbmm')
+
+def _amp_name(amp: str, dev: torch.device) -> str:
+    check_choice('amp', amp, ('auto', 'bf16', 'off', 'fp32'))
+    return fast_dtype(dev) if amp == 'auto' else 'fp32' if amp in ('off', 'fp32') else 'bf16'
+
+
+def capture_products(fn) -> list[dict]:
+    """The matrix products `fn()` runs (aten `mm`, `addmm`, `bmm`, `baddbmm`, forward and backward), one row per distinct call --
+    the op, its tensor operands' shapes and strides, their dtype -- with how often it ran and its FLOPs."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+    ops = {getattr(torch.ops.aten, n).default: n for n in MATMUL_OPS}
+    seen = {}
+    class Capture(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func in ops:
+                ts = [a for a in args if isinstance(a, torch.Tensor)]
+                key = (ops[func], tuple((tuple(t.shape), tuple(t.stride())) for t in ts), str(ts[-1].dtype).replace('torch.', ''),
+                       tuple(sorted((kwargs or {}).items())))
+                seen[key] = seen.get(key, 0) + 1
+            return func(*args, **(kwargs or {}))
+    with Capture(): fn()
+    rows = []
+    for (op, operands, dtype, kw), count in seen.items():
+        (a, _), (b, _) = operands[-2:]
+        rows.append({'op': op, 'shapes': [list(s) for s, _ in operands], 'strides': [list(st) for _, st in operands], 'dtype': dtype,
+                     'kwargs': dict(kw), 'count': count, 'flops': 2 * math.prod(a) * b[-1],
+                     'mkn': [math.prod(a[:-1]), b[-1], a[-1]]})
+    return sorted(rows, key=lambda r: -r['count'] * r['flops'])
+
+def _operand(shape, stride, dtype, dev, g):
+    "A random tensor with exactly these shape and strides (a view of a buffer just large enough: broadcast strides of 0 too)."
+    n = 1 + sum((s - 1) * st for s, st in zip(shape, stride)) if all(shape) else 0
+    return torch.randn(n, device=dev, generator=g).to(dtype).as_strided(shape, stride)
+
+def time_products(products: list[dict], gemm: dict, device='auto', repeats: int = 10) -> dict:
+    """Time every product of `capture_products` alone (fresh operands of its shapes, strides and dtype), each call paired with the
+    square GEMM of `gemm` (a `gemm_rate` result) as in `time_steps`. Per product: ms, GFLOP/s and `paired_fraction` (median of the
+    per-call ratios). In all: `products_ms` (each product's median time times its count), `at_square_ms` (the time they would
+    take at the paired square rate) and `shape_efficiency` = at_square_ms / products_ms, the products' share of the GEMM rate."""
+    dev = get_device(device); pair = gemm_caller(gemm, dev)
+    g = torch.Generator(device=dev).manual_seed(0)
+    rows, total, at_square = [], 0.0, 0.0
+    for p in products:
+        if p['dtype'] != str(_dtype(gemm['gemm_dtype'])[1]).replace('torch.', ''):
+            raise MlpscaleError(f"a product runs in {p['dtype']}, the paired GEMM in {gemm['gemm_dtype']}; pass a gemm_rate of {p['dtype']}")
+        xs = [_operand(s, st, getattr(torch, p['dtype']), dev, g) for s, st in zip(p['shapes'], p['strides'])]
+        f = getattr(torch.ops.aten, p['op']).default
+        with torch.inference_mode():
+            call = lambda: f(*xs, **p['kwargs'])
+            for _ in range(2): call()
+            res = [_paired(call, pair, dev) for _ in range(repeats)]
+        t = float(np.median([r[0] for r in res])); frac = float(np.median([p['flops'] / r[0] / r[1] for r in res]))
+        rate = float(np.median([r[1] for r in res]))
+        total += p['count'] * t; at_square += p['count'] * p['flops'] / rate
+        rows.append({**p, 'ms': t * 1e3, 'gflops_s': p['flops'] / t / 1e9, 'paired_fraction': frac})
+    return {'products': rows, 'products_ms': total * 1e3, 'at_square_ms': at_square * 1e3,
+            'shape_efficiency': at_square / total if total else float('nan'), 'gemm_dtype': gemm['gemm_dtype'], 'gemm_n': gemm['gemm_n']}
+
+def step_products(model: str, resolution: int = 32, batch_size: int = 1024, device='auto', amp: str = 'auto', gemm: dict | None = None,
+                  num_classes: int = 10, repeats: int = 10) -> dict:
+    """The products of one training step of `model` (forward, cross-entropy, backward; bf16 autocast where `amp` gives bf16),
+    captured (`capture_products`) and timed alone (`time_products`): the step's ceiling as a share of the GEMM rate."""
+    import torch.nn.functional as F
+    dev = get_device(device); dname = _amp_name(amp, dev)
+    m = create_model(model, num_classes=num_classes, resolution=resolution).to(dev)
+    x = torch.randn(batch_size, 3, resolution, resolution, device=dev); y = torch.randint(0, num_classes, (batch_size,), device=dev)
+    def step():
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dname == 'bf16'):
+            loss = F.cross_entropy(m(x).float(), y)
+        loss.backward()
+    prods = capture_products(step)
+    del m
+    g = gemm or gemm_rate(dev, dname)
+    return time_products(prods, g, dev, repeats)
+
 # %% ../nbs/09_speed.ipynb #4c8aa1a5
 def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, steps: int = 20, warmup: int = 5, device='cpu',
                progress: bool = False, paired_gemm: dict | None = None) -> dict:
@@ -408,17 +486,14 @@ def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, ste
     if pair: out.update(paired_fraction=float(np.median(ratios)), paired_gemm_tflops=float(np.median(rates)) / 1e12)
     return out
 
-def _amp_name(amp: str, dev: torch.device) -> str:
-    check_choice('amp', amp, ('auto', 'bf16', 'off', 'fp32'))
-    return fast_dtype(dev) if amp == 'auto' else 'fp32' if amp in ('off', 'fp32') else 'bf16'
-
 def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int = 1024, device='auto', steps: int = 20,
                 warmup: int = 5, amp: str = 'auto', compile: bool | None = None, num_workers: int = 2, num_classes: int = 10,
                 n_images: int | None = None, progress: bool = True, official: bool = True, gemm: dict | None = None,
-                gemm_n: int | tuple | None = None, optimizer: str = 'lion') -> dict:
+                gemm_n: int | tuple | None = None, optimizer: str = 'lion', products: bool = True) -> dict:
     """Images/s, TFLOP/s and data-wait share of mlpscale's training step and of the official-style step, side by side, each next to
     the GEMM rate of its own dtype measured in the same run (`gemm_rate`, best of its calls) and next to GEMMs timed between the
-    steps (`time_steps`' `paired_fraction`). `amp='auto'`: the device's fastest dtype (`fast_dtype`)."""
+    steps (`time_steps`' `paired_fraction`). `amp='auto'`: the device's fastest dtype (`fast_dtype`). `products`: also time the
+    step's matrix products alone (`step_products`): `products['shape_efficiency']` is the ceiling of its `paired_fraction`."""
     import torch.nn.functional as F
     from mlpscale.data import synthetic_data, DeviceLoader, TensorImageDataset, tv_augment, endless
     from mlpscale.train import make_optimizer, param_groups, compiled_step
@@ -456,6 +531,7 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
            'flops_per_image_fwd_bwd': flops, 'mlpscale': {**a, 'amp': dname, 'compiled': compile, 'optimizer': optimizer},
            'gemm_tflops': g['gemm_gflops_s'] / 1e3, 'gemm_dtype': dname, 'gemm_n': g['gemm_n'],
            'mlpscale_fraction_of_gemm': a['tflops'] * 1e3 / g['gemm_gflops_s']}
+    if products: res['products'] = step_products(model, resolution, batch_size, dev, dname, g, num_classes)
     if not official: return res
 
     # (b) the official step: fp32 (TF32 matmuls on GPU), eager, host-side loader, normalise and flatten on the device
@@ -505,4 +581,12 @@ def format_bench_train(r: dict) -> str:
     if 'paired_fraction' in r['mlpscale']:
         lines.append(f"and {r['mlpscale']['paired_fraction']:.1%} of the same product timed right after each of its steps (median "
                      f"{r['mlpscale']['paired_gemm_tflops']:.3f} TFLOP/s): the ratio that holds still when the engine's rate moves")
+    if 'products' in r:
+        p = r['products']
+        lines.append(f"its {sum(q['count'] for q in p['products'])} matrix products ({len(p['products'])} distinct), timed alone: "
+                     f"{p['shape_efficiency']:.1%} of the paired GEMM ({p['products_ms']:.1f} ms per step; {p['at_square_ms']:.1f} ms at the "
+                     f"square product's rate) -- the ceiling of the step's paired share at these shapes")
+        for q in p['products'][:6]:
+            lines.append(f"  {q['op']:<7} M x N x K = {' x '.join(map(str, q['mkn'])):<18} x{q['count']:<3} {q['ms']:8.2f} ms "
+                         f"{q['gflops_s']:8.0f} GFLOP/s {q['paired_fraction']:7.1%} of paired GEMM")
     return '\n'.join(lines)

@@ -6,7 +6,7 @@ Docs: https://mlpscale.github.io/mlpscale/train.html.md"""
 
 # %% ../nbs/04_train.ipynb #f3c2c6bc
 from __future__ import annotations
-import json, math, os, time, shutil, dataclasses
+import json, math, os, time, shutil, dataclasses, itertools
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from typing import Optional
@@ -46,13 +46,14 @@ class TrainConfig:
     num_classes: Optional[int] = _f(None, "classes of the model's head (default: the dataset's; fine-tuning: a new head when it differs from the checkpoint's)")
     train_limit: Optional[int] = _f(None, "train on a random subset of this many examples")
     test_limit: Optional[int] = _f(None, "evaluate on a random subset of this many examples")
-    epochs: int = _f(12, "number of epochs")
+    epochs: int = _f(12, "number of epochs (with --time-budget: not used; the run goes on until the budget is spent)")
     batch_size: int = _f(256, "global batch size per optimiser step (per-rank batch x ranks x accum-steps)")
     optimizer: str = _f('adamw', "lion, adamw or sgd")
     lr: float = _f(2e-3, "peak learning rate")
     weight_decay: float = _f(0.05, "decoupled weight decay")
     momentum: float = _f(0.9, "SGD momentum")
     nesterov: bool = _f(False, "Nesterov momentum for SGD (the official code: off)")
+    time_budget: Optional[float] = _f(None, "train for this many seconds of training time instead of --epochs: the learning rate's cosine runs over the budget (zero at its end) and the run stops when it is spent; how many steps fit depends on the machine, so such a run is not bit-reproducible")
     schedule: str = _f('cosine', "cosine (warmup then cosine decay to 0) or constant (warmup then constant)")
     warmup: float = _f(1.0, "linear warmup length in epochs (fractions allowed)")
     label_smoothing: float = _f(0.1, "label smoothing of the cross-entropy")
@@ -105,6 +106,7 @@ class TrainConfig:
         if self.tta > 10: raise MlpscaleError(f"tta={self.tta} is not accepted; use 1 to 10 fixed views (1: the image, 2: + its flip, 6: + four shifts, 10: + their flips), or --tta-random N")
         if self.batch_size % self.accum_steps: raise MlpscaleError(f"batch_size={self.batch_size} must be divisible by accum_steps={self.accum_steps}")
         if self.lr <= 0: raise MlpscaleError(f"lr={self.lr} must be > 0")
+        if self.time_budget is not None and not self.time_budget > 0: raise MlpscaleError(f"time_budget={self.time_budget} must be > 0 seconds (or none)")
         for k in ('num_classes', 'resolution', 'train_limit', 'test_limit', 'max_steps'):
             if getattr(self, k) is not None and getattr(self, k) < 1: raise MlpscaleError(f"{k}={getattr(self, k)} must be >= 1 (or none)")
         if not 0 <= self.label_smoothing < 1: raise MlpscaleError(f"label_smoothing={self.label_smoothing} must be in [0, 1)")
@@ -198,11 +200,12 @@ def compiled_step(opt: torch.optim.Optimizer):
                    torch.tensor(g['weight_decay'], device=dev), b1, b2)
     return step
 
-def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine') -> float:
-    "Multiplier of the peak learning rate at optimiser step `step`: linear warmup, then cosine to zero (or constant)."
+def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine', frac: float | None = None) -> float:
+    """Multiplier of the peak learning rate at optimiser step `step`: linear warmup, then cosine to zero (or constant). `frac`
+    (a time-budgeted run: the share of the budget spent): the cosine's position, instead of the steps after warmup."""
     if warmup > 0 and step < warmup: return (step + 1) / warmup
     if schedule == 'constant': return 1.0
-    t = (step - warmup) / max(1, total - warmup)
+    t = (step - warmup) / max(1, total - warmup) if frac is None else frac
     return 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
 
 # %% ../nbs/04_train.ipynb #8605ad6e
@@ -565,9 +568,11 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
     test_dl = DeviceLoader(test_data, 1024, train=False, resolution=res, device=dev, interp=cfg.interp)
     steps_per_epoch = len(train_dl) // cfg.accum_steps
     if steps_per_epoch == 0: raise MlpscaleError(f"batch_size={cfg.batch_size} is larger than the training set ({len(train_data)} examples)")
-    total = steps_per_epoch * cfg.epochs
+    budget = cfg.time_budget
+    total = steps_per_epoch * cfg.epochs if budget is None else None
     warm = int(round(cfg.warmup * steps_per_epoch))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total, warm, cfg.schedule))
+    clock = {'frac': None}   # a time-budgeted run: the share of the budget spent, set before every scheduler step
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total or 1, warm, cfg.schedule, clock['frac']))
     if cfg.model is None: cfg.model = unwrap(model).model_name   # fine-tuning: the checkpoint's architecture
 
     record = {**cfg.to_dict(), 'resolution_used': res, 'num_classes': head_classes(model), 'classes': list(train_data.classes), 'out_dir': str(out),
@@ -605,10 +610,12 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
             raise NonFiniteLoss(f"loss is not finite ({loss_acc.item()}) {where}; stopped. The last good checkpoint is kept in "
                                 f"{latest_checkpoint(ckpts) or '(none written yet)'}; try a lower --lr or --clip-grad")
 
-    bar = tqdm(total=total, initial=opt_step, disable=not (cfg.progress and main), desc=f'{cfg.model} {cfg.dataset}', unit='step')
+    bar = tqdm(total=total if budget is None else round(budget), initial=opt_step if budget is None else min(round(elapsed), round(budget)),
+               disable=not (cfg.progress and main), desc=f'{cfg.model} {cfg.dataset}', unit='step' if budget is None else 's')
     check_every = 1 if dev.type == 'cpu' else 25
-    stop = False
-    for epoch in range(start_epoch, cfg.epochs):
+    stop = budget is not None and elapsed >= budget   # resumed after the budget was spent: nothing left to train
+    epochs = range(start_epoch, cfg.epochs) if budget is None else itertools.count(start_epoch)
+    for epoch in ([] if stop else epochs):
         model.train(); t0 = time.perf_counter(); n_seen = 0
         first = start_step if epoch == start_epoch else 0
         if epoch != start_epoch: sums = [0.0, 0.0, 0]
@@ -627,19 +634,27 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
             if not boundary: continue
             if (micro_step // cfg.accum_steps) % check_every == 0: check_finite(loss_acc, f'at epoch {epoch}, step {opt_step}')
             if cfg.clip_grad > 0: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
-            opt_step_fn(); opt.zero_grad(set_to_none=True); sched.step(); opt_step += 1; bar.update(1)
+            opt_step_fn(); opt.zero_grad(set_to_none=True)
+            if budget is not None:   # the schedule and the stop follow the training time (all ranks agree on rank 0's clock)
+                if dev.type == 'cuda': torch.cuda.synchronize()
+                now = _broadcast(elapsed + time.perf_counter() - t0, world) if world > 1 else elapsed + time.perf_counter() - t0
+                clock['frac'] = min(1.0, now / budget); bar.update(min(round(now), round(budget)) - bar.n)
+                if now >= budget: stop = True
+            else: bar.update(1)
+            sched.step(); opt_step += 1
             if cfg.ckpt_every and opt_step % cfg.ckpt_every == 0:
                 check_finite(loss_acc, f'at step {opt_step}')
                 elapsed_now, elapsed = elapsed, elapsed + time.perf_counter() - t0
                 checkpoint(epoch, micro_step + 1, global_sums(loss_acc, correct, n_seen)); elapsed = elapsed_now
-            if cfg.max_steps and opt_step >= cfg.max_steps: stop = True; break
+            if cfg.max_steps and opt_step >= cfg.max_steps: stop = True
+            if stop: break
         check_finite(loss_acc, f'in epoch {epoch}')
         if dev.type == 'cuda': torch.cuda.synchronize()
         dt = time.perf_counter() - t0; elapsed += dt
         s = global_sums(loss_acc, correct, n_seen)
         row = {'epoch': epoch, 'step': opt_step, 'train_loss': s[0] / max(1, s[2]), 'train_acc': s[1] / max(1, s[2]),
                'lr': opt.param_groups[0]['lr'], 'img_s': n_seen * world / dt if dt > 0 else None, 'train_time': elapsed}
-        if main and ((epoch + 1) % cfg.eval_every == 0 or epoch == cfg.epochs - 1 or stop):
+        if main and ((epoch + 1) % cfg.eval_every == 0 or (budget is None and epoch == cfg.epochs - 1) or stop):
             ev = evaluate(model, test_dl, n_views=1, amp_dtype=_amp_dtype(cfg, dev))
             row.update(test_loss=ev['loss'], test_top1=ev['top1'], test_top5=ev['top5'])
         if main:
@@ -663,6 +678,7 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
         rows = [json.loads(l) for l in log_path.read_text().splitlines()]
         metrics = {'main': 'test_top1', 'test_top1': rows[-1].get('test_top1'), 'test_top5': rows[-1].get('test_top5'),
                    'test_loss': rows[-1].get('test_loss'), 'train_time_s': elapsed, 'epochs': len(rows), 'steps': opt_step,
+                   **({'time_budget_s': budget} if budget is not None else {}),
                    'model': cfg.model, 'dataset': cfg.dataset, 'params': record['params'], 'device': str(dev), 'world_size': world,
                    'device_name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
                    **({'test_top1_tta': final['top1'], 'tta_views': cfg.tta} if final else {}),

@@ -15,11 +15,16 @@ from matplotlib.figure import Figure
 
 RES = Path(__file__).resolve().parents[2] / 'nbs' / 'results'
 CSV, PNG = RES / 'bf16_cpu.csv', RES / 'bf16_cpu.png'
-COLS = ('model', 'epochs', 'batch_size', 'lr', 'amp', 'amp_used', 'test_top1', 'train_time_s', 'machine', 'command')
+COLS = ('model', 'epochs', 'batch_size', 'lr', 'amp', 'amp_used', 'test_top1', 'train_time_s', 'machine', 'command', 'test_top1_tta', 'tta_views')
 
 def row(run: Path) -> dict:
     cfg, m = json.loads((run / 'config.json').read_text()), json.loads((run / 'metrics.json').read_text())
     if cfg.get('dataset') != 'cifar10' or m.get('synthetic'): sys.exit(f"{run}: not a CIFAR-10 run; this page is about the CIFAR-10 main job")
+    rec = json.loads((run / 'run.json').read_text()) if (run / 'run.json').exists() else {}
+    if rec.get('command'):   # the command as it was typed (the runs store's record)
+        command = ' '.join(rec['command'])
+    else:                    # older runs without one: rebuilt from the flags that differ from TrainConfig's defaults
+        command = None
     flags = [f"--epochs {cfg['epochs']}"] + ([f"--batch-size {cfg['batch_size']}"] if cfg['batch_size'] != 256 else []) \
           + ([f"--lr {cfg['lr']:g}"] if cfg['lr'] != 2e-3 else []) + ([f"--amp {cfg['amp']}"] if cfg['amp'] != 'auto' else []) \
           + ([f"--model {cfg['model']}"] if cfg['model'] != 'B_4-Wi_256' else []) \
@@ -27,7 +32,8 @@ def row(run: Path) -> dict:
           + (['--compile'] if cfg.get('compile') else [])
     return {'model': cfg['model'], 'epochs': m['epochs'], 'batch_size': cfg['batch_size'], 'lr': cfg['lr'], 'amp': cfg['amp'],
             'amp_used': m.get('amp_used') or cfg.get('amp_used'), 'test_top1': m['test_top1'], 'train_time_s': round(m['train_time_s'], 1),
-            'machine': m.get('machine') or cfg.get('machine'), 'command': 'mlpscale train --data-root ../shared/data ' + ' '.join(flags)}
+            'machine': m.get('machine') or cfg.get('machine'), 'command': command or 'mlpscale train --data-root ../shared/data ' + ' '.join(flags),
+            'test_top1_tta': m.get('test_top1_tta', ''), 'tta_views': m.get('tta_views', '')}
 
 def main(argv):
     append = argv[:1] == ['--append']; argv = argv[1:] if append else argv
@@ -40,14 +46,21 @@ def main(argv):
     fig = Figure(figsize=(11, 4.2) if other else (7.5, 4.0))
     axes = fig.subplots(1, 2 if other else 1, squeeze=False)[0]
     panels = [(axes[0], main_rows, 120, 64, f"B_4-Wi_256 (the main job's model): fp32 against bf16")]
-    if other: panels.append((axes[1], other, 600, 67, 'the ten-minute commands'))
+    if other: panels.append((axes[1], other, 600, 67, 'the ten-minute commands (B_6-Wi_512, batch 1024, compiled, unless said)'))
     for ax, rs, tx, ty, title in panels:
         for r in rs:
             x, y = float(r['train_time_s']), 100 * float(r['test_top1'])
             ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color='tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue',
                        label=r['amp_used'])
-            tag = f"{r['epochs']} ep, batch {r['batch_size']}" + ('' if r['model'] == 'B_4-Wi_256' else f", {r['model']}") \
-                  + (', compiled' if '--compile' in r['command'] else '')
+            if r.get('test_top1_tta'):   # the same run evaluated with flip TTA (--tta 2): hollow, joined to its single-view point
+                yt = 100 * float(r['test_top1_tta'])
+                ax.plot([x, x], [y, yt], color='tab:orange', lw=0.8)
+                ax.scatter([x], [yt], marker='o', s=60, facecolors='none', edgecolors='tab:orange', label='bf16, flip TTA')
+            main_model = r['model'] == 'B_4-Wi_256'   # the main job's panel: epochs and batch; the other: what differs between runs
+            tag = (f"{r['epochs']} ep, batch {r['batch_size']}" + (', compiled' if '--compile' in r['command'] else '') if main_model
+                   else f"{r['epochs']} ep" + ('' if r['batch_size'] == '1024' else f", batch {r['batch_size']}") + ('' if r['model'] == 'B_6-Wi_512' else f", {r['model']}")) \
+                  + (f", mixup {r['command'].split('--mixup ')[1].split()[0]}" if '--mixup ' in r['command'] else '') \
+                  + (', 600 s budget' if '--time-budget 600' in r['command'] else '')
             ax.annotate(tag, (x, y), textcoords='offset points', xytext=(6, 5) if r['amp_used'] == 'fp32' else (6, -10), fontsize=7)
         h, l = ax.get_legend_handles_labels(); keep = dict(zip(l, h))
         ax.legend(keep.values(), keep.keys(), fontsize=8, loc='lower right')
