@@ -13,10 +13,10 @@ from typing import Callable
 
 # %% auto #0
 __all__ = ['CIFAR_MEAN', 'CIFAR_STD', 'STL10_MEAN', 'STL10_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'NORM_STATS', 'NORMS', 'ACTS',
-           'OFFICIAL_CLASSES', 'norm_stats', 'BottleneckBlock', 'BottleneckMLP', 'StandardMLP', 'ModelEntry',
-           'register_model', 'model_entry', 'create_model', 'list_models', 'count_params', 'count_flops',
-           'check_state_dict', 'load_state_dict_checked', 'read_state_dict', 'infer_architecture', 'official_config',
-           'official_config_path', 'read_official_config', 'load_official_checkpoint']
+           'OFFICIAL_CLASSES', 'norm_stats', 'BottleneckBlock', 'BottleneckMLP', 'FeaturesFirst', 'features_first',
+           'StandardMLP', 'ModelEntry', 'register_model', 'model_entry', 'create_model', 'list_models', 'count_params',
+           'count_flops', 'check_state_dict', 'load_state_dict_checked', 'read_state_dict', 'infer_architecture',
+           'official_config', 'official_config_path', 'read_official_config', 'load_official_checkpoint']
 
 # %% ../nbs/01_models.ipynb #ea3e2954
 import torch
@@ -81,6 +81,42 @@ class BottleneckMLP(nn.Module):
         return x
 
     def forward(self, x): return self.linear_out(self.features(x))
+
+# %% ../nbs/01_models.ipynb #e18ac662
+def _layer_norm_cols(h: torch.Tensor, norm: nn.Module) -> torch.Tensor:
+    "`norm` (a LayerNorm over the features, or Identity) applied to each column of a features x batch `h`, in fp32 as autocast runs LayerNorm."
+    if isinstance(norm, nn.Identity): return h
+    hf = h.float()
+    var, mu = torch.var_mean(hf, dim=0, unbiased=False, keepdim=True)
+    hf = (hf - mu) * torch.rsqrt(var + norm.eps)
+    return hf * norm.weight[:, None] + norm.bias[:, None] if norm.elementwise_affine else hf
+
+def _linear_cols(lin: nn.Linear, h: torch.Tensor) -> torch.Tensor:
+    return lin.weight @ h if lin.bias is None else torch.addmm(lin.bias[:, None], lin.weight, h)
+
+class FeaturesFirst(nn.Module):
+    "A `BottleneckMLP`'s forward pass with its activations kept as features x batch: the same function, products of other shapes."
+    def __init__(self, module: 'BottleneckMLP'):
+        super().__init__(); self.module = module
+    def forward(self, x):
+        m = self.module
+        h = _linear_cols(m.linear_in, x.flatten(1).t())                    # (width, B)
+        for block, norm in zip(m.blocks, m.layernorms):
+            l1, act, l2 = block.block
+            h = h + _linear_cols(l2, act(_linear_cols(l1, _layer_norm_cols(h, norm))))
+        return _linear_cols(m.linear_out, h).t()                            # (B, classes)
+
+_ELEMENTWISE = (nn.GELU, nn.ReLU, nn.SiLU)
+
+def features_first(model: nn.Module) -> 'FeaturesFirst | None':
+    "`FeaturesFirst(model)` where it computes the same function as `model` (a plain `BottleneckMLP`: LayerNorm or none, elementwise activation, no hooks); else None."
+    if type(model) is not BottleneckMLP: return None
+    if any(m._forward_hooks or m._forward_pre_hooks for m in model.modules()): return None
+    if not all(isinstance(n, (nn.LayerNorm, nn.Identity)) for n in model.layernorms): return None
+    if any(isinstance(n, nn.LayerNorm) and tuple(n.normalized_shape) != (model.width,) for n in model.layernorms): return None
+    if not all(len(b.block) == 3 and isinstance(b.block[1], _ELEMENTWISE) for b in model.blocks): return None
+    return FeaturesFirst(model)
+
 
 # %% ../nbs/01_models.ipynb #c8aa4814
 class StandardMLP(nn.Module):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['DTYPES', 'GEMM_SIZES', 'REGIMES', 'COMPILE_MODES', 'TABLE_COLUMNS', 'MATMUL_OPS', 'cpu_load', 'machine_info',
-           'num_threads', 'time_calls', 'gemm_rate', 'gemm_caller', 'compile_mode', 'bench_model', 'profile_ops',
-           'bench_infer', 'save_table', 'load_table', 'format_table', 'pareto_front', 'add_accuracy', 'plot_pareto',
-           'plot_pareto_by', 'capture_products', 'time_products', 'step_products', 'time_steps', 'bench_train',
-           'format_bench_train']
+           'num_threads', 'time_calls', 'gemm_rate', 'gemm_caller', 'compile_mode', 'compile_inference', 'bench_model',
+           'profile_ops', 'bench_infer', 'save_table', 'load_table', 'format_table', 'pareto_front', 'add_accuracy',
+           'plot_pareto', 'plot_pareto_by', 'capture_products', 'time_products', 'step_products', 'time_steps',
+           'bench_train', 'format_bench_train']
 
 # %% ../nbs/09_speed.ipynb #5070c2a0
 import numpy as np
@@ -165,6 +165,18 @@ def compile_mode(compile) -> str:
     check_choice('compile', compile, COMPILE_MODES)
     return compile
 
+def compile_inference(model: nn.Module, compile, device) -> tuple:
+    """(forward, context) of `model` for inference in a mode of `COMPILE_MODES` (or False/True): the forward to call, and the context to
+    call it in (its first call compiles). 'max-autotune' is the inference form of a trained network on every device: Inductor's
+    `freezing` (constants folded, GEMM weights pre-packed once) and its autotuned GEMM kernels (AMX micro-kernels on a CPU that has
+    them; without CUDA graphs on a CPU, where there are none). One definition, used by `bench_model` and `zoomap.time_network`."""
+    mode = compile_mode(compile); dev = get_device(device)
+    if mode == 'none': return model, nullcontext()
+    if mode != 'max-autotune': return torch.compile(model, mode=None if mode == 'default' else mode), nullcontext()
+    fwd = torch.compile(model, mode='max-autotune-no-cudagraphs' if dev.type == 'cpu' else 'max-autotune')
+    # quiet: the autotuner's timing tables go to stderr otherwise
+    return fwd, torch._inductor.config.patch(freezing=True, autotune_num_choices_displayed=0, max_autotune_report_choices_stats=False)
+
 def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto', dtype=None, compile: bool | str = False,
                 channels_last: bool = False, regime: str = 'model', warmup: int = 3, repeats: int = 10, min_time: float = 0.0,
                 num_classes: int = 10, threads: int | None = None, gemm: dict | float | None = None,
@@ -191,10 +203,7 @@ def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto'
     if cast: m = m.to(dt)                            # low-precision weights: no per-call cast of every weight matrix
     if channels_last: m = m.to(memory_format=torch.channels_last)
     mode = compile_mode(compile)
-    if mode == 'max-autotune' and dev.type == 'cpu': fwd = torch.compile(m, mode='max-autotune-no-cudagraphs')
-    else: fwd = m if mode == 'none' else torch.compile(m, mode=None if mode == 'default' else mode)
-    frozen = (torch._inductor.config.patch(freezing=True, autotune_num_choices_displayed=0, max_autotune_report_choices_stats=False)
-              if mode == 'max-autotune' else nullcontext())   # quiet: the autotuner's timing tables go to stderr otherwise
+    fwd, frozen = compile_inference(m, mode, dev)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     amp = torch.autocast(dev.type, dtype=dt) if dt != torch.float32 and autocast else nullcontext()
     xdt = dt if cast else torch.float32
@@ -420,10 +429,11 @@ def time_products(products: list[dict], gemm: dict, device='auto', repeats: int 
     take at the paired square rate) and `shape_efficiency` = at_square_ms / products_ms, the products' share of the GEMM rate."""
     dev = get_device(device); pair = gemm_caller(gemm, dev)
     g = torch.Generator(device=dev).manual_seed(0)
+    want = str(_dtype(gemm['gemm_dtype'])[1]).replace('torch.', '')
+    other = sorted({p['dtype'] for p in products} - {want})    # checked up front: a mixed step is refused before any timing
+    if other: raise MlpscaleError(f"products run in {', '.join(other)}, the paired GEMM in {gemm['gemm_dtype']}; pass a gemm_rate of {' / '.join(other)}")
     rows, total, at_square = [], 0.0, 0.0
     for p in products:
-        if p['dtype'] != str(_dtype(gemm['gemm_dtype'])[1]).replace('torch.', ''):
-            raise MlpscaleError(f"a product runs in {p['dtype']}, the paired GEMM in {gemm['gemm_dtype']}; pass a gemm_rate of {p['dtype']}")
         xs = [_operand(s, st, getattr(torch, p['dtype']), dev, g) for s, st in zip(p['shapes'], p['strides'])]
         f = getattr(torch.ops.aten, p['op']).default
         with torch.inference_mode():
@@ -438,12 +448,18 @@ def time_products(products: list[dict], gemm: dict, device='auto', repeats: int 
             'shape_efficiency': at_square / total if total else float('nan'), 'gemm_dtype': gemm['gemm_dtype'], 'gemm_n': gemm['gemm_n']}
 
 def step_products(model: str, resolution: int = 32, batch_size: int = 1024, device='auto', amp: str = 'auto', gemm: dict | None = None,
-                  num_classes: int = 10, repeats: int = 10) -> dict:
-    """The products of one training step of `model` (forward, cross-entropy, backward; bf16 autocast where `amp` gives bf16),
-    captured (`capture_products`) and timed alone (`time_products`): the step's ceiling as a share of the GEMM rate."""
+                  num_classes: int = 10, repeats: int = 10, layout: str = 'batch-first') -> dict:
+    """The products of one training step of `model` (forward, cross-entropy, backward; bf16 autocast where `amp` gives bf16; in
+    `layout`: 'batch-first', or 'features-first' as `mlpscale.models.features_first` computes it), captured (`capture_products`) and
+    timed alone (`time_products`): the step's ceiling as a share of the GEMM rate."""
     import torch.nn.functional as F
     dev = get_device(device); dname = _amp_name(amp, dev)
+    check_choice('layout', layout, ('batch-first', 'features-first'))
     m = create_model(model, num_classes=num_classes, resolution=resolution).to(dev)
+    if layout == 'features-first':
+        from mlpscale.models import features_first
+        if (ff := features_first(m)) is None: raise MlpscaleError(f"model={model!r} has no features-first layout; use layout='batch-first'")
+        m = ff
     x = torch.randn(batch_size, 3, resolution, resolution, device=dev); y = torch.randint(0, num_classes, (batch_size,), device=dev)
     def step():
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dname == 'bf16'):
@@ -496,7 +512,7 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
     step's matrix products alone (`step_products`): `products['shape_efficiency']` is the ceiling of its `paired_fraction`."""
     import torch.nn.functional as F
     from mlpscale.data import synthetic_data, DeviceLoader, TensorImageDataset, tv_augment, endless
-    from mlpscale.train import make_optimizer, param_groups, compiled_step
+    from mlpscale.train import make_optimizer, param_groups, compiled_step, training_forward
     dev = get_device(device)
     if dev.type == 'cpu': retain_freed_memory()
     cuda = dev.type == 'cuda'
@@ -512,11 +528,11 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
         torch.manual_seed(0)
         m = create_model(model, num_classes=num_classes, resolution=resolution).to(dev)
         opt = make_optimizer(optimizer, param_groups(m, 1e-4, 0.0), 1e-4, fused=fused)
-        fwd = torch.compile(m) if compiled else m
-        return m, opt, fwd, (compiled_step(opt) if compiled else opt.step)
+        fwd, layout = training_forward(m, dev, compiled)    # as `mlpscale train` runs it: compiled on a CPU, features first
+        return m, opt, fwd, (compiled_step(opt) if compiled else opt.step), layout
 
     # (a) mlpscale: device-resident data, on-device augmentation, the fastest dtype, fused optimiser, compiled where asked
-    m, opt, fwd, ostep = make(compile, True)
+    m, opt, fwd, ostep, layout = make(compile, True)
     dl = DeviceLoader(data, batch_size, train=True, resolution=resolution, device=dev)
     def ours(x, y):
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):
@@ -528,17 +544,17 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
     del m, opt, fwd, ostep, dl
     res = {'model': model, 'resolution': resolution, 'batch_size': batch_size, 'device': str(dev), 'machine': machine_info(dev),
            'machine_name': machine_name(dev), 'bf16_engine': bf16_matrix_engine() if not cuda else None, 'amp_auto': fast_dtype(dev),
-           'flops_per_image_fwd_bwd': flops, 'mlpscale': {**a, 'amp': dname, 'compiled': compile, 'optimizer': optimizer},
+           'flops_per_image_fwd_bwd': flops, 'mlpscale': {**a, 'amp': dname, 'compiled': compile, 'optimizer': optimizer, 'layout': layout},
            'gemm_tflops': g['gemm_gflops_s'] / 1e3, 'gemm_dtype': dname, 'gemm_n': g['gemm_n'],
            'mlpscale_fraction_of_gemm': a['tflops'] * 1e3 / g['gemm_gflops_s']}
-    if products: res['products'] = step_products(model, resolution, batch_size, dev, dname, g, num_classes)
+    if products: res['products'] = step_products(model, resolution, batch_size, dev, dname, g, num_classes, layout=layout)
     if not official: return res
 
     # (b) the official step: fp32 (TF32 matmuls on GPU), eager, host-side loader, normalise and flatten on the device
     prev = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = True
     try:
-        m, opt, _, _ = make(False, False)    # the official code's optimiser steps one tensor at a time
+        m, opt, _, _, _ = make(False, False)    # the official code's optimiser steps one tensor at a time
         # the host-side pipeline of the official code, re-implemented: per-image random resized crop + flip on the CPU
         loader = torch.utils.data.DataLoader(TensorImageDataset(data.images, data.labels, tv_augment(resolution)), batch_size=batch_size,
                                              shuffle=True, drop_last=True, num_workers=num_workers, pin_memory=cuda,
@@ -565,8 +581,8 @@ def format_bench_train(r: dict) -> str:
     lines = [f"{r['model']} at {r['resolution']} px, batch {r['batch_size']}, {r['device']} ({hw}, {r['machine']['threads']} threads); "
              f"{r['flops_per_image_fwd_bwd']/1e6:.1f} MFLOP per image (forward + backward)",
              f"dtype chosen by --amp auto on this machine: {r.get('amp_auto', '?')}",
-             f"{'step':<46}{'img/s':>10}{'ms/step':>10}{'TFLOP/s':>10}{'data wait':>11}{'GEMM TFLOP/s':>14}{'of GEMM':>9}{'of paired GEMM':>16}"]
-    steps = [('mlpscale', f"mlpscale ({r['mlpscale']['amp']}, {'compiled' if r['mlpscale']['compiled'] else 'eager'}, on-device data)",
+             f"{'step':<60}{'img/s':>10}{'ms/step':>10}{'TFLOP/s':>10}{'data wait':>11}{'GEMM TFLOP/s':>14}{'of GEMM':>9}{'of paired GEMM':>16}"]
+    steps = [('mlpscale', f"mlpscale ({r['mlpscale']['amp']}, {'compiled' if r['mlpscale']['compiled'] else 'eager'}{', features first' if r['mlpscale'].get('layout') == 'features-first' else ''}, on-device data)",
               r['gemm_tflops'], r['gemm_dtype'], r['mlpscale_fraction_of_gemm'])]
     if 'official' in r:
         o = r['official']
@@ -574,7 +590,7 @@ def format_bench_train(r: dict) -> str:
     for k, name, gt, gd, frac in steps:
         v = r[k]
         pf = f"{v['paired_fraction']:.1%} of {v['paired_gemm_tflops']:.2f}" if 'paired_fraction' in v else '-'
-        lines.append(f"{name:<46}{v['img_s']:>10,.0f}{v['step_ms']:>10.1f}{v['tflops']:>10.3f}{v['data_share']:>10.1%}{gt:>9.3f} {gd:<4}{frac:>9.1%}{pf:>16}")
+        lines.append(f"{name:<60}{v['img_s']:>10,.0f}{v['step_ms']:>10.1f}{v['tflops']:>10.3f}{v['data_share']:>10.1%}{gt:>9.3f} {gd:<4}{frac:>9.1%}{pf:>16}")
     if 'ratio' in r: lines.append(f"ratio mlpscale / official: {r['ratio']:.2f}x")
     lines.append(f"mlpscale's step reaches {r['mlpscale_fraction_of_gemm']:.1%} of this machine's {r['gemm_dtype']} GEMM rate "
                  f"({r['gemm_tflops']:.3f} TFLOP/s, best square product of n = {r['gemm_n']})")

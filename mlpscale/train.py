@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Optional
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'RECIPES', 'NON_IDENTITY', 'TrainConfig', 'param_groups', 'make_optimizer', 'compiled_step', 'lr_factor',
-           'unwrap', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint', 'checkpoint_config', 'head_name',
-           'reset_head', 'head_classes', 'load_model', 'checkpoint_model_name', 'run_dir_for', 'NonFiniteLoss',
-           'amp_used', 'evaluate_random_views', 'dist_env', 'init_distributed', 'prepare', 'train', 'read_log',
-           'plot_log']
+__all__ = ['OPTIMIZERS', 'RECIPES', 'NON_IDENTITY', 'TrainConfig', 'param_groups', 'make_optimizer', 'compiled_step',
+           'training_forward', 'lr_factor', 'unwrap', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint',
+           'checkpoint_config', 'head_name', 'reset_head', 'head_classes', 'load_model', 'checkpoint_model_name',
+           'run_dir_for', 'NonFiniteLoss', 'amp_used', 'evaluate_random_views', 'dist_env', 'init_distributed',
+           'prepare', 'train', 'read_log', 'plot_log']
 
 # %% ../nbs/04_train.ipynb #5ae65d9a
 import torch
@@ -199,6 +199,17 @@ def compiled_step(opt: torch.optim.Optimizer):
             update(ps, [p.grad for p in ps], [opt.state[p]['exp_avg'] for p in ps], torch.tensor(g['lr'], device=dev),
                    torch.tensor(g['weight_decay'], device=dev), b1, b2)
     return step
+
+def training_forward(model: nn.Module, device, compile: bool, world_size: int = 1) -> tuple:
+    """(forward, layout): what the training step runs `model` through. With `compile`: `torch.compile`d, and on a CPU with one
+    process, in the features-first layout where the model has one (`mlpscale.models.features_first`: the same function and
+    parameters, every product with the batch as its wide output dimension; the compiled bf16 step of B_6-Wi_512 at batch 1024 ran
+    12% faster on this project's Xeon with AMX). `layout`: 'features-first' or 'batch-first', recorded with the run."""
+    from mlpscale.models import features_first
+    dev = get_device(device)
+    ff = features_first(model) if compile and dev.type == 'cpu' and world_size == 1 else None
+    net = ff or model
+    return (torch.compile(net) if compile else net), ('features-first' if ff is not None else 'batch-first')
 
 def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine', frac: float | None = None) -> float:
     """Multiplier of the peak learning rate at optimiser step `step`: linear warmup, then cosine to zero (or constant). `frac`
@@ -592,7 +603,8 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
         from torch.nn.parallel import DistributedDataParallel as DDP
         ddp = DDP(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
     else: ddp = model
-    fwd = torch.compile(ddp) if cfg.compile else ddp
+    if world > 1: fwd, layout = (torch.compile(ddp) if cfg.compile else ddp), 'batch-first'
+    else: fwd, layout = training_forward(model, dev, cfg.compile)   # compiled on a CPU: features first, where the model has it
     opt_step_fn = compiled_step(opt) if cfg.compile else opt.step   # LION: one fused loop per tensor
 
     def checkpoint(epoch, micro_step, sums):   # rank 0 writes; everyone waits until it is on disk
@@ -679,7 +691,7 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
         metrics = {'main': 'test_top1', 'test_top1': rows[-1].get('test_top1'), 'test_top5': rows[-1].get('test_top5'),
                    'test_loss': rows[-1].get('test_loss'), 'train_time_s': elapsed, 'epochs': len(rows), 'steps': opt_step,
                    **({'time_budget_s': budget} if budget is not None else {}),
-                   'model': cfg.model, 'dataset': cfg.dataset, 'params': record['params'], 'device': str(dev), 'world_size': world,
+                   'model': cfg.model, 'dataset': cfg.dataset, 'params': record['params'], 'device': str(dev), 'world_size': world, 'train_layout': layout,
                    'device_name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
                    **({'test_top1_tta': final['top1'], 'tta_views': cfg.tta} if final else {}),
                    **({'test_top1_tta_random': rnd['top1'], 'test_top5_tta_random': rnd['top5'], 'tta_random_views': cfg.tta_random} if rnd else {}),

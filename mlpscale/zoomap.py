@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from .core import MlpscaleError, check_choice, get_device, machine_name, retain_freed_memory, atomic_path
 from .models import create_model, model_entry, count_params, count_flops, CIFAR_MEAN, CIFAR_STD
 from .data import normalize_batch
-from .speed import time_calls, cpu_load, pareto_front, num_threads, COMPILE_MODES
+from .speed import time_calls, cpu_load, pareto_front, num_threads, COMPILE_MODES, compile_inference
 
 # %% ../nbs/17_zoo.ipynb #bc24e66f
 def accuracy_path() -> Path:
@@ -229,7 +229,7 @@ def time_network(model: nn.Module, resolution: int, regime: str = 'model', batch
     check_choice('regime', regime, TIMING_REGIMES); check_choice('compile', compile, COMPILE_MODES)
     dev = get_device(device)
     dt = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}[dtype]
-    fwd = model if compile == 'none' else torch.compile(model, mode=None if compile == 'default' else compile)
+    fwd, ctx = compile_inference(model, compile, dev)   # 'max-autotune': frozen weights, as in bench_model
     g = torch.Generator().manual_seed(0)
     if regime == 'model':
         x = torch.randn(batch_size, 3, resolution, resolution, generator=g).to(dev, dt)
@@ -238,7 +238,7 @@ def time_network(model: nn.Module, resolution: int, regime: str = 'model', batch
         xb = torch.randint(0, 256, (batch_size, 3, host_resolution, host_resolution), dtype=torch.uint8, generator=g)
         if dev.type == 'cuda': xb = xb.pin_memory()
         def step(): return fwd(normalize_batch(xb.to(dev, non_blocking=True), resolution, mean, std).to(dt))
-    with torch.inference_mode():
+    with torch.inference_mode(), ctx:
         out = step()
         if out.shape[0] != batch_size or (num_classes and out.shape[-1] != num_classes):
             raise MlpscaleError(f"the network gave outputs of shape {tuple(out.shape)} for a batch of {batch_size}")
