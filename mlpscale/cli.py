@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help='torch.compile mlpscale\'s step: the model and LION\'s update (default: on CUDA, and on a CPU where the step runs in bf16)')
     bt.add_argument('--num-workers', type=int, default=2, help='DataLoader workers of the official-style host loader')
     bt.add_argument('--products', action=argparse.BooleanOptionalAction, default=True, help="also time the step's matrix products alone: the ceiling of its share of the GEMM rate at its shapes")
+    bt.add_argument('--layout', default='auto', choices=['auto', 'batch-first'], help="auto: as mlpscale train runs the step (compiled on a CPU: the B-MLP features first, mlpscale.models.FeaturesFirst); batch-first: the model's own layout, for comparison")
     bt.add_argument('--json', default=None, help='also write the result to this JSON file')
     for q in (bl, bi, bt): q.add_argument('--runs-dir', default='runs', help='the runs store: the result is recorded in <runs-dir>/bench-<what>/<id>/')
     r = sub.add_parser('run', help=HELP['run'], description=HELP['run'], formatter_class=fmt)
@@ -296,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             get_device(a.device)
             def job():
                 r = bench_train(a.model, a.resolution, a.batch_size, a.device, steps=a.steps, warmup=a.warmup, amp=a.amp,
-                                compile=a.compile, num_workers=a.num_workers, products=a.products)
+                                compile=a.compile, num_workers=a.num_workers, products=a.products, layout=a.layout)
                 print(format_bench_train(r)); return r
             params = {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'json', 'runs_dir')}
             r, out = recorded('bench-train', params, argv, a.runs_dir, job, 'mlpscale_fraction_of_gemm')

@@ -505,11 +505,12 @@ def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, ste
 def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int = 1024, device='auto', steps: int = 20,
                 warmup: int = 5, amp: str = 'auto', compile: bool | None = None, num_workers: int = 2, num_classes: int = 10,
                 n_images: int | None = None, progress: bool = True, official: bool = True, gemm: dict | None = None,
-                gemm_n: int | tuple | None = None, optimizer: str = 'lion', products: bool = True) -> dict:
+                gemm_n: int | tuple | None = None, optimizer: str = 'lion', products: bool = True, layout: str = 'auto') -> dict:
     """Images/s, TFLOP/s and data-wait share of mlpscale's training step and of the official-style step, side by side, each next to
     the GEMM rate of its own dtype measured in the same run (`gemm_rate`, best of its calls) and next to GEMMs timed between the
     steps (`time_steps`' `paired_fraction`). `amp='auto'`: the device's fastest dtype (`fast_dtype`). `products`: also time the
-    step's matrix products alone (`step_products`): `products['shape_efficiency']` is the ceiling of its `paired_fraction`."""
+    step's matrix products alone (`step_products`): `products['shape_efficiency']` is the ceiling of its `paired_fraction`. `layout`: 'auto' (as
+    `mlpscale train` runs the step: `mlpscale.train.training_forward`) or 'batch-first' (the model's own layout, for comparison)."""
     import torch.nn.functional as F
     from mlpscale.data import synthetic_data, DeviceLoader, TensorImageDataset, tv_augment, endless
     from mlpscale.train import make_optimizer, param_groups, compiled_step, training_forward
@@ -524,15 +525,15 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
     data = synthetic_data(n_images, num_classes, resolution)
     flops = count_flops(create_model(model, num_classes=num_classes, resolution=resolution), resolution, backward=True)
 
-    def make(compiled, fused):
+    def make(compiled, fused, lay='batch-first'):
         torch.manual_seed(0)
         m = create_model(model, num_classes=num_classes, resolution=resolution).to(dev)
         opt = make_optimizer(optimizer, param_groups(m, 1e-4, 0.0), 1e-4, fused=fused)
-        fwd, layout = training_forward(m, dev, compiled)    # as `mlpscale train` runs it: compiled on a CPU, features first
-        return m, opt, fwd, (compiled_step(opt) if compiled else opt.step), layout
+        fwd, used = training_forward(m, dev, compiled, layout=lay)    # as `mlpscale train` runs it: compiled on a CPU, features first
+        return m, opt, fwd, (compiled_step(opt) if compiled else opt.step), used
 
     # (a) mlpscale: device-resident data, on-device augmentation, the fastest dtype, fused optimiser, compiled where asked
-    m, opt, fwd, ostep, layout = make(compile, True)
+    m, opt, fwd, ostep, layout = make(compile, True, layout)
     dl = DeviceLoader(data, batch_size, train=True, resolution=resolution, device=dev)
     def ours(x, y):
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):

@@ -15,7 +15,8 @@ from matplotlib.figure import Figure
 
 RES = Path(__file__).resolve().parents[2] / 'nbs' / 'results'
 CSV, PNG = RES / 'bf16_cpu.csv', RES / 'bf16_cpu.png'
-COLS = ('model', 'epochs', 'batch_size', 'lr', 'amp', 'amp_used', 'test_top1', 'train_time_s', 'machine', 'command', 'test_top1_tta', 'tta_views')
+COLS = ('model', 'epochs', 'batch_size', 'lr', 'amp', 'amp_used', 'test_top1', 'train_time_s', 'machine', 'command', 'test_top1_tta', 'tta_views',
+        'train_layout')
 
 def row(run: Path) -> dict:
     cfg, m = json.loads((run / 'config.json').read_text()), json.loads((run / 'metrics.json').read_text())
@@ -33,7 +34,7 @@ def row(run: Path) -> dict:
     return {'model': cfg['model'], 'epochs': m['epochs'], 'batch_size': cfg['batch_size'], 'lr': cfg['lr'], 'amp': cfg['amp'],
             'amp_used': m.get('amp_used') or cfg.get('amp_used'), 'test_top1': m['test_top1'], 'train_time_s': round(m['train_time_s'], 1),
             'machine': m.get('machine') or cfg.get('machine'), 'command': command or 'mlpscale train --data-root ../shared/data ' + ' '.join(flags),
-            'test_top1_tta': m.get('test_top1_tta', ''), 'tta_views': m.get('tta_views', '')}
+            'test_top1_tta': m.get('test_top1_tta', ''), 'tta_views': m.get('tta_views', ''), 'train_layout': m.get('train_layout', '')}
 
 def main(argv):
     append = argv[:1] == ['--append']; argv = argv[1:] if append else argv
@@ -43,11 +44,12 @@ def main(argv):
             w = csv.DictWriter(f, COLS); w.writeheader(); w.writerows(rows)
     rows = list(csv.DictReader(open(CSV)))
     main_rows = [r for r in rows if r['model'] == 'B_4-Wi_256']; other = [r for r in rows if r['model'] != 'B_4-Wi_256']
-    fig = Figure(figsize=(11, 4.2) if other else (7.5, 4.0))
+    fig = Figure(figsize=(14, 4.8) if other else (7.5, 4.0))
     axes = fig.subplots(1, 2 if other else 1, squeeze=False)[0]
     panels = [(axes[0], main_rows, 120, 64, f"B_4-Wi_256 (the main job's model): fp32 against bf16")]
     if other: panels.append((axes[1], other, 600, 67, 'the ten-minute commands (B_6-Wi_512, batch 1024, compiled, unless said)'))
     for ax, rs, tx, ty, title in panels:
+        budget = []
         for r in rs:
             x, y = float(r['train_time_s']), 100 * float(r['test_top1'])
             ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color='tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue',
@@ -61,7 +63,15 @@ def main(argv):
                    else f"{r['epochs']} ep" + ('' if r['batch_size'] == '1024' else f", batch {r['batch_size']}") + ('' if r['model'] == 'B_6-Wi_512' else f", {r['model']}")) \
                   + (f", mixup {r['command'].split('--mixup ')[1].split()[0]}" if '--mixup ' in r['command'] else '') \
                   + (', 600 s budget' if '--time-budget 600' in r['command'] else '')
+            tag += ''.join(f", {name} {r['command'].split(flag + ' ')[1].split()[0]}" for flag, name in
+                           (('--label-smoothing', 'ls'), ('--seed', 'seed')) if flag + ' ' in r['command'])
+            tag += ', features first' if r.get('train_layout') == 'features-first' else ''
+            if '--time-budget' in r['command']: budget.append((y, x, tag)); continue
             ax.annotate(tag, (x, y), textcoords='offset points', xytext=(6, 5) if r['amp_used'] == 'fp32' else (6, -10), fontsize=7)
+        # the budgeted runs all end at the same time: their labels in a column to the right, in the order of their accuracy
+        for k, (y, x, tag) in enumerate(sorted(budget)):
+            ax.annotate(tag, (x, y), xycoords='data', textcoords='axes fraction', xytext=(1.02, 0.05 + 0.9 * k / max(1, len(budget) - 1)),
+                        fontsize=6.5, va='center', arrowprops=dict(arrowstyle='-', color='0.6', lw=0.5))
         h, l = ax.get_legend_handles_labels(); keep = dict(zip(l, h))
         ax.legend(keep.values(), keep.keys(), fontsize=8, loc='lower right')
         ax.axvline(tx, color='grey', lw=0.8, ls='--'); ax.axhline(ty, color='grey', lw=0.8, ls=':')
