@@ -64,7 +64,7 @@ def main(argv):
                   + (f", mixup {r['command'].split('--mixup ')[1].split()[0]}" if '--mixup ' in r['command'] else '') \
                   + (', 600 s budget' if '--time-budget 600' in r['command'] else '')
             tag += ''.join(f", {name} {r['command'].split(flag + ' ')[1].split()[0]}" for flag, name in
-                           (('--label-smoothing', 'ls'), ('--seed', 'seed')) if flag + ' ' in r['command'])
+                           (('--weight-decay', 'wd'), ('--label-smoothing', 'ls'), ('--seed', 'seed')) if flag + ' ' in r['command'])
             tag += ', features first' if r.get('train_layout') == 'features-first' else ''
             if '--time-budget' in r['command']: budget.append((y, x, tag)); continue
             ax.annotate(tag, (x, y), textcoords='offset points', xytext=(6, 5) if r['amp_used'] == 'fp32' else (6, -10), fontsize=7)
