@@ -113,7 +113,8 @@ def features_first(model: nn.Module) -> 'FeaturesFirst | None':
     if type(model) is not BottleneckMLP: return None
     if any(m._forward_hooks or m._forward_pre_hooks for m in model.modules()): return None
     if not all(isinstance(n, (nn.LayerNorm, nn.Identity)) for n in model.layernorms): return None
-    if any(isinstance(n, nn.LayerNorm) and tuple(n.normalized_shape) != (model.width,) for n in model.layernorms): return None
+    if any(isinstance(n, nn.LayerNorm) and (tuple(n.normalized_shape) != (model.width,) or (n.elementwise_affine and n.bias is None))
+           for n in model.layernorms): return None
     if not all(len(b.block) == 3 and isinstance(b.block[1], _ELEMENTWISE) for b in model.blocks): return None
     return FeaturesFirst(model)
 
