@@ -476,9 +476,10 @@ def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, ste
     """Time `step(x, y)` over `warmup + steps` batches drawn from the iterator `batches`: the median step (waiting for the batch
     included) as images/s, ms and TFLOP/s, and the share of the timed steps spent waiting for data. `paired_gemm` (a `gemm_rate`
     result): a GEMM of its size and dtype is also timed right after every timed step, and `paired_fraction` is the median over the
-    steps of the step's FLOP/s over that GEMM's -- two rates taken at the same moment, which holds still where the matrix engine's
+    steps of the step's FLOP/s over that GEMM's -- two rates taken at the same moment, the fair comparison where the matrix engine's
     rate itself moves from minute to minute (a shared VM: this project's Xeon ran 2048^3 bf16 products at 0.7 and at 2.1 TFLOP/s
-    within the same hour)."""
+    within the same hour). It still moves with the engine where part of the step is not matrix products (that part does not
+    speed up with it): the same bf16 step measured 45-58% paired on that machine."""
     if steps < 1 or warmup < 0: raise MlpscaleError(f"steps={steps} must be >= 1 and warmup={warmup} >= 0")
     dev = get_device(device); cuda = dev.type == 'cuda'
     pair = gemm_caller(paired_gemm, dev) if paired_gemm else None
@@ -597,7 +598,7 @@ def format_bench_train(r: dict) -> str:
                  f"({r['gemm_tflops']:.3f} TFLOP/s, best square product of n = {r['gemm_n']})")
     if 'paired_fraction' in r['mlpscale']:
         lines.append(f"and {r['mlpscale']['paired_fraction']:.1%} of the same product timed right after each of its steps (median "
-                     f"{r['mlpscale']['paired_gemm_tflops']:.3f} TFLOP/s): the ratio that holds still when the engine's rate moves")
+                     f"{r['mlpscale']['paired_gemm_tflops']:.3f} TFLOP/s): the fairer ratio when the engine's rate moves, though not a fixed one (the rest of the step does not speed up with the engine)")
     if 'products' in r:
         p = r['products']
         lines.append(f"its {sum(q['count'] for q in p['products'])} matrix products ({len(p['products'])} distinct), timed alone: "
