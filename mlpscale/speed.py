@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 from .core import MlpscaleError, check_choice, get_device, write_json, cpu_model, retain_freed_memory, fast_dtype, bf16_matrix_engine, machine_name
-from .models import create_model, count_params, count_flops, CIFAR_MEAN, CIFAR_STD
+from .models import create_model, count_params, count_flops, features_first, CIFAR_MEAN, CIFAR_STD
 from .data import normalize_batch
 
 # %% ../nbs/09_speed.ipynb #fab2a386
@@ -457,7 +457,6 @@ def step_products(model: str, resolution: int = 32, batch_size: int = 1024, devi
     check_choice('layout', layout, ('batch-first', 'features-first'))
     m = create_model(model, num_classes=num_classes, resolution=resolution).to(dev)
     if layout == 'features-first':
-        from mlpscale.models import features_first
         if (ff := features_first(m)) is None: raise MlpscaleError(f"model={model!r} has no features-first layout; use layout='batch-first'")
         m = ff
     x = torch.randn(batch_size, 3, resolution, resolution, device=dev); y = torch.randint(0, num_classes, (batch_size,), device=dev)

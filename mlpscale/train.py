@@ -605,8 +605,7 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
         from torch.nn.parallel import DistributedDataParallel as DDP
         ddp = DDP(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
     else: ddp = model
-    if world > 1: fwd, layout = (torch.compile(ddp) if cfg.compile else ddp), 'batch-first'
-    else: fwd, layout = training_forward(model, dev, cfg.compile)   # compiled on a CPU: features first, where the model has it
+    fwd, layout = training_forward(ddp, dev, cfg.compile, world)   # compiled on a CPU with one process: features first, where the model has it
     opt_step_fn = compiled_step(opt) if cfg.compile else opt.step   # LION: one fused loop per tensor
 
     def checkpoint(epoch, micro_step, sums):   # rank 0 writes; everyone waits until it is on disk

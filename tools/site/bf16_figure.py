@@ -22,10 +22,7 @@ def row(run: Path) -> dict:
     cfg, m = json.loads((run / 'config.json').read_text()), json.loads((run / 'metrics.json').read_text())
     if cfg.get('dataset') != 'cifar10' or m.get('synthetic'): sys.exit(f"{run}: not a CIFAR-10 run; this page is about the CIFAR-10 main job")
     rec = json.loads((run / 'run.json').read_text()) if (run / 'run.json').exists() else {}
-    if rec.get('command'):   # the command as it was typed (the runs store's record)
-        command = ' '.join(rec['command'])
-    else:                    # older runs without one: rebuilt from the flags that differ from TrainConfig's defaults
-        command = None
+    # the command as it was typed (the runs store's record); older runs without one: rebuilt from the flags that differ from TrainConfig's defaults
     flags = [f"--epochs {cfg['epochs']}"] + ([f"--batch-size {cfg['batch_size']}"] if cfg['batch_size'] != 256 else []) \
           + ([f"--lr {cfg['lr']:g}"] if cfg['lr'] != 2e-3 else []) + ([f"--amp {cfg['amp']}"] if cfg['amp'] != 'auto' else []) \
           + ([f"--model {cfg['model']}"] if cfg['model'] != 'B_4-Wi_256' else []) \
@@ -33,7 +30,7 @@ def row(run: Path) -> dict:
           + (['--compile'] if cfg.get('compile') else [])
     return {'model': cfg['model'], 'epochs': m['epochs'], 'batch_size': cfg['batch_size'], 'lr': cfg['lr'], 'amp': cfg['amp'],
             'amp_used': m.get('amp_used') or cfg.get('amp_used'), 'test_top1': m['test_top1'], 'train_time_s': round(m['train_time_s'], 1),
-            'machine': m.get('machine') or cfg.get('machine'), 'command': command or 'mlpscale train --data-root ../shared/data ' + ' '.join(flags),
+            'machine': m.get('machine') or cfg.get('machine'), 'command': ' '.join(rec['command']) if rec.get('command') else 'mlpscale train --data-root ../shared/data ' + ' '.join(flags),
             'test_top1_tta': m.get('test_top1_tta', ''), 'tta_views': m.get('tta_views', ''), 'train_layout': m.get('train_layout', '')}
 
 def main(argv):
