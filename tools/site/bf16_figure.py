@@ -33,6 +33,18 @@ def row(run: Path) -> dict:
             'machine': m.get('machine') or cfg.get('machine'), 'command': ' '.join(rec['command']) if rec.get('command') else 'mlpscale train --data-root ../shared/data ' + ' '.join(flags),
             'test_top1_tta': m.get('test_top1_tta', ''), 'tta_views': m.get('tta_views', ''), 'train_layout': m.get('train_layout', '')}
 
+def _unseeded(r: dict) -> str:
+    "A run's command without its seed and the flags that do not change what it computes, with its dtype: the runs that differ only by seed share it."
+    words, out, skip = r['command'].split(), [], False
+    for w in words[2:]:
+        if skip: skip = False; continue
+        if w in ('--seed', '--amp', '--data-root'): skip = True; continue     # the dtype is said by amp_used
+        if w in ('--no-progress', '--progress'): continue
+        try: w = f"{float(w):g}"                                              # 4e-3 and 0.004 alike
+        except ValueError: pass
+        out.append(w)
+    return f"{r['amp_used']}: " + ' '.join(out)
+
 def main(argv):
     append = argv[:1] == ['--append']; argv = argv[1:] if append else argv
     if argv:
@@ -47,8 +59,19 @@ def main(argv):
     if other: panels.append((axes[1], other, 600, 67, 'the ten-minute commands (B_6-Wi_512, batch 1024, compiled, unless said)'))
     for ax, rs, tx, ty, title in panels:
         budget = []
+        # the main job's runs repeated over seeds: one legend entry per command and dtype (a colour each), not a label per point
+        groups = {}
+        for r in rs:
+            if r['model'] == 'B_4-Wi_256' and '--time-budget' not in r['command']: groups.setdefault(_unseeded(r), []).append(r)
+        seeded = {k: v for k, v in groups.items() if len(v) > 1}
+        colours = dict(zip(seeded, ('tab:red', 'tab:green', 'tab:purple', 'tab:brown', 'tab:pink', 'tab:olive', 'tab:cyan')))
         for r in rs:
             x, y = float(r['train_time_s']), 100 * float(r['test_top1'])
+            key = _unseeded(r) if r['model'] == 'B_4-Wi_256' else None
+            if key in colours:
+                ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color=colours[key],
+                           label=f"{key} ({len(seeded[key])} seeds)")
+                continue
             ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color='tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue',
                        label=r['amp_used'])
             if r.get('test_top1_tta'):   # the same run evaluated with flip TTA (--tta 2): hollow, joined to its single-view point
@@ -70,7 +93,7 @@ def main(argv):
             ax.annotate(tag, (x, y), xycoords='data', textcoords='axes fraction', xytext=(1.02, 0.05 + 0.9 * k / max(1, len(budget) - 1)),
                         fontsize=6.5, va='center', arrowprops=dict(arrowstyle='-', color='0.6', lw=0.5))
         h, l = ax.get_legend_handles_labels(); keep = dict(zip(l, h))
-        ax.legend(keep.values(), keep.keys(), fontsize=8, loc='lower right')
+        ax.legend(keep.values(), keep.keys(), fontsize=7, loc='center right' if ax is axes[0] else 'lower right')
         ax.axvline(tx, color='grey', lw=0.8, ls='--'); ax.axhline(ty, color='grey', lw=0.8, ls=':')
         ax.set_xlabel('training time (s)'); ax.set_ylabel('CIFAR-10 test top-1 (%)')
         ax.set_title(title, fontsize=9); ax.margins(x=0.3, y=0.12)
