@@ -33,17 +33,21 @@ def row(run: Path) -> dict:
             'machine': m.get('machine') or cfg.get('machine'), 'command': ' '.join(rec['command']) if rec.get('command') else 'mlpscale train --data-root ../shared/data ' + ' '.join(flags),
             'test_top1_tta': m.get('test_top1_tta', ''), 'tta_views': m.get('tta_views', ''), 'train_layout': m.get('train_layout', '')}
 
-def _unseeded(r: dict) -> str:
-    "A run's command without its seed and the flags that do not change what it computes, with its dtype: the runs that differ only by seed share it."
-    words, out, skip = r['command'].split(), [], False
-    for w in words[2:]:
-        if skip: skip = False; continue
-        if w in ('--seed', '--amp', '--data-root'): skip = True; continue     # the dtype is said by amp_used
-        if w in ('--no-progress', '--progress'): continue
-        try: w = f"{float(w):g}"                                              # 4e-3 and 0.004 alike
-        except ValueError: pass
-        out.append(w)
-    return f"{r['amp_used']}: " + ' '.join(out)
+def _flag(r: dict, flag: str):
+    "The value of `flag` in the run's command, or None."
+    w = r['command'].split()
+    return w[w.index(flag) + 1] if flag in w[:-1] else None
+
+def _tag(r: dict, seed: bool = True) -> str:
+    "What a point is: epochs and batch (the main job's panel) or what differs from the ten-minute command (the other), and the flags that change the recipe."
+    main_model = r['model'] == 'B_4-Wi_256'
+    tag = (f"{r['epochs']} ep, batch {r['batch_size']}" + (', compiled' if '--compile' in r['command'].split() else '') if main_model
+           else f"{r['epochs']} ep" + ('' if r['batch_size'] == '1024' else f", batch {r['batch_size']}") + ('' if r['model'] == 'B_6-Wi_512' else f", {r['model']}"))
+    tag += ''.join(f", {name} {v}" for flag, name in (('--mixup', 'mixup'),) if (v := _flag(r, flag)))
+    tag += f", {_flag(r, '--time-budget')} s budget" if _flag(r, '--time-budget') else ''
+    tag += ''.join(f", {name} {v}" for flag, name in (('--weight-decay', 'wd'), ('--label-smoothing', 'ls')) + ((('--seed', 'seed'),) if seed else ())
+                   if (v := _flag(r, flag)))
+    return tag + (', features first' if r.get('train_layout') == 'features-first' else '')
 
 def main(argv):
     append = argv[:1] == ['--append']; argv = argv[1:] if append else argv
@@ -53,24 +57,23 @@ def main(argv):
             w = csv.DictWriter(f, COLS); w.writeheader(); w.writerows(rows)
     rows = list(csv.DictReader(open(CSV)))
     main_rows = [r for r in rows if r['model'] == 'B_4-Wi_256']; other = [r for r in rows if r['model'] != 'B_4-Wi_256']
-    fig = Figure(figsize=(14, 4.8) if other else (7.5, 4.0))
+    fig = Figure(figsize=(14, 5.6) if other else (7.5, 4.8))
     axes = fig.subplots(1, 2 if other else 1, squeeze=False)[0]
     panels = [(axes[0], main_rows, 120, 64, f"B_4-Wi_256 (the main job's model): fp32 against bf16")]
     if other: panels.append((axes[1], other, 600, 67, 'the ten-minute commands (B_6-Wi_512, batch 1024, compiled, unless said)'))
     for ax, rs, tx, ty, title in panels:
         budget = []
-        # the main job's runs repeated over seeds: one legend entry per command and dtype (a colour each), not a label per point
+        # runs repeated over seeds (the main job's panel): one legend entry and colour per recipe and dtype, not a label per point
         groups = {}
         for r in rs:
-            if r['model'] == 'B_4-Wi_256' and '--time-budget' not in r['command']: groups.setdefault(_unseeded(r), []).append(r)
-        seeded = {k: v for k, v in groups.items() if len(v) > 1}
-        colours = dict(zip(seeded, ('tab:red', 'tab:green', 'tab:purple', 'tab:brown', 'tab:pink', 'tab:olive', 'tab:cyan')))
+            if r['model'] == 'B_4-Wi_256' and not _flag(r, '--time-budget'): groups.setdefault((r['amp_used'], _tag(r, seed=False)), []).append(r)
+        colours = dict(zip([k for k, v in groups.items() if len(v) > 1], ('tab:red', 'tab:green', 'tab:purple', 'tab:brown', 'tab:pink', 'tab:olive')))
         for r in rs:
             x, y = float(r['train_time_s']), 100 * float(r['test_top1'])
-            key = _unseeded(r) if r['model'] == 'B_4-Wi_256' else None
-            if key in colours:
+            key = (r['amp_used'], _tag(r, seed=False))
+            if r['model'] == 'B_4-Wi_256' and key in colours:
                 ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color=colours[key],
-                           label=f"{key} ({len(seeded[key])} seeds)")
+                           label=f"{key[0]}: {key[1]} ({len(groups[key])} seeds)")
                 continue
             ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color='tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue',
                        label=r['amp_used'])
@@ -78,14 +81,7 @@ def main(argv):
                 yt = 100 * float(r['test_top1_tta'])
                 ax.plot([x, x], [y, yt], color='tab:orange', lw=0.8)
                 ax.scatter([x], [yt], marker='o', s=60, facecolors='none', edgecolors='tab:orange', label='bf16, flip TTA')
-            main_model = r['model'] == 'B_4-Wi_256'   # the main job's panel: epochs and batch; the other: what differs between runs
-            tag = (f"{r['epochs']} ep, batch {r['batch_size']}" + (', compiled' if '--compile' in r['command'] else '') if main_model
-                   else f"{r['epochs']} ep" + ('' if r['batch_size'] == '1024' else f", batch {r['batch_size']}") + ('' if r['model'] == 'B_6-Wi_512' else f", {r['model']}")) \
-                  + (f", mixup {r['command'].split('--mixup ')[1].split()[0]}" if '--mixup ' in r['command'] else '') \
-                  + (', 600 s budget' if '--time-budget 600' in r['command'] else '')
-            tag += ''.join(f", {name} {r['command'].split(flag + ' ')[1].split()[0]}" for flag, name in
-                           (('--weight-decay', 'wd'), ('--label-smoothing', 'ls'), ('--seed', 'seed')) if flag + ' ' in r['command'])
-            tag += ', features first' if r.get('train_layout') == 'features-first' else ''
+            tag = _tag(r) + (f", {r['amp_used']}" if r['model'] == 'B_4-Wi_256' and _flag(r, '--time-budget') else '')
             if '--time-budget' in r['command']: budget.append((y, x, tag)); continue
             ax.annotate(tag, (x, y), textcoords='offset points', xytext=(6, 5) if r['amp_used'] == 'fp32' else (6, -10), fontsize=7)
         # the budgeted runs all end at the same time: their labels in a column to the right, in the order of their accuracy
@@ -93,11 +89,13 @@ def main(argv):
             ax.annotate(tag, (x, y), xycoords='data', textcoords='axes fraction', xytext=(1.02, 0.05 + 0.9 * k / max(1, len(budget) - 1)),
                         fontsize=6.5, va='center', arrowprops=dict(arrowstyle='-', color='0.6', lw=0.5))
         h, l = ax.get_legend_handles_labels(); keep = dict(zip(l, h))
-        ax.legend(keep.values(), keep.keys(), fontsize=7, loc='center right' if ax is axes[0] else 'lower right')
+        if ax is axes[0] and len(keep) > 3:   # the main job's panel: many entries, below the axes, where they cover no point
+            ax.legend(keep.values(), keep.keys(), fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=2)
+        else: ax.legend(keep.values(), keep.keys(), fontsize=7, loc='lower right')
         ax.axvline(tx, color='grey', lw=0.8, ls='--'); ax.axhline(ty, color='grey', lw=0.8, ls=':')
         ax.set_xlabel('training time (s)'); ax.set_ylabel('CIFAR-10 test top-1 (%)')
         ax.set_title(title, fontsize=9); ax.margins(x=0.3, y=0.12)
     fig.suptitle(rows[0]['machine'], fontsize=9)
-    fig.tight_layout(); fig.savefig(PNG, dpi=120)
+    fig.tight_layout(); fig.savefig(PNG, dpi=120, bbox_inches='tight')
 
 if __name__ == '__main__': main(sys.argv[1:])
