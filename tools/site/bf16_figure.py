@@ -82,7 +82,7 @@ def main(argv):
                 ax.plot([x, x], [y, yt], color='tab:orange', lw=0.8)
                 ax.scatter([x], [yt], marker='o', s=60, facecolors='none', edgecolors='tab:orange', label='bf16, flip TTA')
             tag = _tag(r) + (f", {r['amp_used']}" if r['model'] == 'B_4-Wi_256' and _flag(r, '--time-budget') else '')
-            if '--time-budget' in r['command']: budget.append((y, x, tag)); continue
+            if _flag(r, '--time-budget'): budget.append((y, x, tag)); continue
             ax.annotate(tag, (x, y), textcoords='offset points', xytext=(6, 5) if r['amp_used'] == 'fp32' else (6, -10), fontsize=7)
         # the budgeted runs all end at the same time: their labels in a column to the right, in the order of their accuracy
         for k, (y, x, tag) in enumerate(sorted(budget)):
