@@ -10,6 +10,7 @@ The left panel is the main job's model (B_4-Wi_256) against the two-minute line,
 ten-minute line.
 """
 import csv, json, sys
+from collections import Counter
 from pathlib import Path
 from matplotlib.figure import Figure
 
@@ -64,16 +65,15 @@ def main(argv):
     for ax, rs, tx, ty, title in panels:
         budget = []
         # runs repeated over seeds (the main job's panel): one legend entry and colour per recipe and dtype, not a label per point
-        groups = {}
-        for r in rs:
-            if r['model'] == 'B_4-Wi_256' and not _flag(r, '--time-budget'): groups.setdefault((r['amp_used'], _tag(r, seed=False)), []).append(r)
-        colours = dict(zip([k for k, v in groups.items() if len(v) > 1], ('tab:red', 'tab:green', 'tab:purple', 'tab:brown', 'tab:pink', 'tab:olive')))
-        for r in rs:
+        # (a budgeted run's recipe names its budget, so it never shares a key with a run of fixed epochs)
+        keyed = [(r, (r['amp_used'], _tag(r, seed=False))) for r in rs]
+        seeds = Counter(k for r, k in keyed if not _flag(r, '--time-budget')) if ax is axes[0] else Counter()
+        colours = dict(zip([k for k, n in seeds.items() if n > 1], ('tab:red', 'tab:green', 'tab:purple', 'tab:brown', 'tab:pink', 'tab:olive')))
+        for r, key in keyed:
             x, y = float(r['train_time_s']), 100 * float(r['test_top1'])
-            key = (r['amp_used'], _tag(r, seed=False))
-            if r['model'] == 'B_4-Wi_256' and key in colours:
+            if key in colours:
                 ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color=colours[key],
-                           label=f"{key[0]}: {key[1]} ({len(groups[key])} seeds)")
+                           label=f"{key[0]}: {key[1]} ({seeds[key]} seeds)")
                 continue
             ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color='tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue',
                        label=r['amp_used'])
