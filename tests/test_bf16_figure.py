@@ -46,3 +46,11 @@ def test_refuses_other_datasets(fig, tmp_path):
     d = _run(tmp_path, 'x', None, dataset='synthetic')
     with pytest.raises(SystemExit, match='not a CIFAR-10 run'): fig.main([str(d)])
     assert not fig.CSV.exists()                            # nothing written
+
+def test_ten_minute_tags_name_what_differs(fig):
+    "In the ten-minute panel a point's label names what differs from the ten-minute command: here the learning rate and the optimiser."
+    ten = 'mlpscale train --data-root ../shared/data --model B_6-Wi_512 --time-budget 600 --batch-size 1024 --mixup 0.4'
+    r = lambda cmd, lr, model='B_6-Wi_512': {'model': model, 'epochs': '75', 'batch_size': '1024', 'lr': lr, 'command': cmd, 'train_layout': ''}
+    assert fig._tag(r(ten + ' --lr 3e-3', '0.003')) == '75 ep, mixup 0.4, 600 s budget'
+    assert fig._tag(r(ten + ' --lr 4e-3 --seed 1', '0.004')) == '75 ep, lr 0.004, mixup 0.4, 600 s budget, seed 1'
+    assert fig._tag(r(ten + ' --optimizer lion --lr 5e-4', '0.0005', 'B_4-Wi_768')) == '75 ep, B_4-Wi_768, lr 0.0005, lion, mixup 0.4, 600 s budget'

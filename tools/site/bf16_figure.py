@@ -40,10 +40,12 @@ def _flag(r: dict, flag: str):
     return w[w.index(flag) + 1] if flag in w[:-1] else None
 
 def _tag(r: dict, seed: bool = True) -> str:
-    "What a point is: epochs and batch (the main job's panel) or what differs from the ten-minute command (the other), and the flags that change the recipe."
+    """What a point is: epochs and batch (the main job's panel) or what differs from the ten-minute command (the other panel: batch,
+    model, learning rate, optimiser), and the flags that change the recipe."""
     main_model = r['model'] == 'B_4-Wi_256'
     tag = (f"{r['epochs']} ep, batch {r['batch_size']}" + (', compiled' if '--compile' in r['command'].split() else '') if main_model
-           else f"{r['epochs']} ep" + ('' if r['batch_size'] == '1024' else f", batch {r['batch_size']}") + ('' if r['model'] == 'B_6-Wi_512' else f", {r['model']}"))
+           else f"{r['epochs']} ep" + ('' if r['batch_size'] == '1024' else f", batch {r['batch_size']}") + ('' if r['model'] == 'B_6-Wi_512' else f", {r['model']}")
+                + ('' if float(r['lr']) == 3e-3 else f", lr {float(r['lr']):g}") + (f", {v}" if (v := _flag(r, '--optimizer')) else ''))
     tag += ''.join(f", {name} {v}" for flag, name in (('--mixup', 'mixup'),) if (v := _flag(r, flag)))
     tag += f", {_flag(r, '--time-budget')} s budget" if _flag(r, '--time-budget') else ''
     tag += ''.join(f", {name} {v}" for flag, name in (('--weight-decay', 'wd'), ('--label-smoothing', 'ls')) + ((('--seed', 'seed'),) if seed else ())
