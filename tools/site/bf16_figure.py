@@ -16,6 +16,8 @@ from matplotlib.figure import Figure
 
 RES = Path(__file__).resolve().parents[2] / 'nbs' / 'results'
 CSV, PNG = RES / 'bf16_cpu.csv', RES / 'bf16_cpu.png'
+MAIN_MODEL = 'B_4-Wi_256'                                    # the main job's model: the left panel
+TEN_MINUTE = {'model': 'B_6-Wi_512', 'batch_size': 1024, 'lr': 3e-3}   # the ten-minute command: what the right panel's labels are told against
 COLS = ('model', 'epochs', 'batch_size', 'lr', 'amp', 'amp_used', 'test_top1', 'train_time_s', 'machine', 'command', 'test_top1_tta', 'tta_views',
         'train_layout')
 
@@ -42,12 +44,12 @@ def _flag(r: dict, flag: str):
 def _tag(r: dict, seed: bool = True) -> str:
     """What a point is: epochs and batch (the main job's panel) or what differs from the ten-minute command (the other panel: batch,
     model, learning rate, optimiser), and the flags that change the recipe."""
-    main_model = r['model'] == 'B_4-Wi_256'
-    tag = (f"{r['epochs']} ep, batch {r['batch_size']}" + (', compiled' if '--compile' in r['command'].split() else '') if main_model
-           else f"{r['epochs']} ep" + ('' if r['batch_size'] == '1024' else f", batch {r['batch_size']}") + ('' if r['model'] == 'B_6-Wi_512' else f", {r['model']}")
-                + ('' if float(r['lr']) == 3e-3 else f", lr {float(r['lr']):g}") + (f", {v}" if (v := _flag(r, '--optimizer')) else ''))
+    tag = (f"{r['epochs']} ep, batch {r['batch_size']}" + (', compiled' if '--compile' in r['command'].split() else '') if r['model'] == MAIN_MODEL
+           else f"{r['epochs']} ep" + ('' if int(r['batch_size']) == TEN_MINUTE['batch_size'] else f", batch {r['batch_size']}")
+                + ('' if r['model'] == TEN_MINUTE['model'] else f", {r['model']}")
+                + ('' if float(r['lr']) == TEN_MINUTE['lr'] else f", lr {float(r['lr']):g}") + (f", {v}" if (v := _flag(r, '--optimizer')) else ''))
     tag += ''.join(f", {name} {v}" for flag, name in (('--mixup', 'mixup'),) if (v := _flag(r, flag)))
-    tag += f", {_flag(r, '--time-budget')} s budget" if _flag(r, '--time-budget') else ''
+    tag += f", {b} s budget" if (b := _flag(r, '--time-budget')) else ''
     tag += ''.join(f", {name} {v}" for flag, name in (('--weight-decay', 'wd'), ('--label-smoothing', 'ls')) + ((('--seed', 'seed'),) if seed else ())
                    if (v := _flag(r, flag)))
     return tag + (', features first' if r.get('train_layout') == 'features-first' else '')
@@ -59,11 +61,11 @@ def main(argv):
         with open(CSV, 'w', newline='') as f:
             w = csv.DictWriter(f, COLS); w.writeheader(); w.writerows(rows)
     rows = list(csv.DictReader(open(CSV)))
-    main_rows = [r for r in rows if r['model'] == 'B_4-Wi_256']; other = [r for r in rows if r['model'] != 'B_4-Wi_256']
+    main_rows = [r for r in rows if r['model'] == MAIN_MODEL]; other = [r for r in rows if r['model'] != MAIN_MODEL]
     fig = Figure(figsize=(14, 5.6) if other else (7.5, 4.8))
     axes = fig.subplots(1, 2 if other else 1, squeeze=False)[0]
-    panels = [(axes[0], main_rows, 120, 64, f"B_4-Wi_256 (the main job's model): fp32 against bf16")]
-    if other: panels.append((axes[1], other, 600, 67, 'the ten-minute commands (B_6-Wi_512, batch 1024, compiled, unless said)'))
+    panels = [(axes[0], main_rows, 120, 64, f"{MAIN_MODEL} (the main job's model): fp32 against bf16")]
+    if other: panels.append((axes[1], other, 600, 67, f"the ten-minute commands ({TEN_MINUTE['model']}, batch {TEN_MINUTE['batch_size']}, compiled, unless said)"))
     for ax, rs, tx, ty, title in panels:
         budget = []
         # runs repeated over seeds (the main job's panel): one legend entry and colour per recipe and dtype, not a label per point
@@ -83,7 +85,7 @@ def main(argv):
                 yt = 100 * float(r['test_top1_tta'])
                 ax.plot([x, x], [y, yt], color='tab:orange', lw=0.8)
                 ax.scatter([x], [yt], marker='o', s=60, facecolors='none', edgecolors='tab:orange', label='bf16, flip TTA')
-            tag = _tag(r) + (f", {r['amp_used']}" if r['model'] == 'B_4-Wi_256' and _flag(r, '--time-budget') else '')
+            tag = _tag(r) + (f", {r['amp_used']}" if r['model'] == MAIN_MODEL and _flag(r, '--time-budget') else '')
             if _flag(r, '--time-budget'): budget.append((y, x, tag)); continue
             ax.annotate(tag, (x, y), textcoords='offset points', xytext=(6, 5) if r['amp_used'] == 'fp32' else (6, -10), fontsize=7)
         # the budgeted runs all end at the same time: their labels in a column to the right, in the order of their accuracy
