@@ -54,6 +54,10 @@ def _tag(r: dict, seed: bool = True) -> str:
                    if (v := _flag(r, flag)))
     return tag + (', features first' if r.get('train_layout') == 'features-first' else '')
 
+def _label(r: dict) -> str:
+    "A point's label: its tag, and its dtype where budgeted runs of both stand in a panel (the main job's; a ten-minute run not in bf16)."
+    return _tag(r) + (f", {r['amp_used']}" if _flag(r, '--time-budget') and (r['model'] == MAIN_MODEL or r['amp_used'] != 'bf16') else '')
+
 def main(argv):
     append = argv[:1] == ['--append']; argv = argv[1:] if append else argv
     if argv:
@@ -82,10 +86,11 @@ def main(argv):
             ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color='tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue',
                        label=r['amp_used'])
             if r.get('test_top1_tta'):   # the same run evaluated with flip TTA (--tta 2): hollow, joined to its single-view point
-                yt = 100 * float(r['test_top1_tta'])
-                ax.plot([x, x], [y, yt], color='tab:orange', lw=0.8)
-                ax.scatter([x], [yt], marker='o', s=60, facecolors='none', edgecolors='tab:orange', label='bf16, flip TTA')
-            tag = _tag(r) + (f", {r['amp_used']}" if r['model'] == MAIN_MODEL and _flag(r, '--time-budget') else '')
+                yt, c = 100 * float(r['test_top1_tta']), 'tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue'
+                ax.plot([x, x], [y, yt], color=c, lw=0.8)
+                ax.scatter([x], [yt], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, facecolors='none', edgecolors=c,
+                           label=f"{r['amp_used']}, flip TTA")
+            tag = _label(r)
             if _flag(r, '--time-budget'): budget.append((y, x, tag)); continue
             ax.annotate(tag, (x, y), textcoords='offset points', xytext=(6, 5) if r['amp_used'] == 'fp32' else (6, -10), fontsize=7)
         # the budgeted runs all end at the same time: their labels in a column to the right, in the order of their accuracy
