@@ -75,7 +75,8 @@ class TrainConfig:
     seed: int = _f(0, "seed for initialisation, data order and augmentation")
     out_dir: Optional[str] = _f(None, "run folder (default runs/<command>/<model>-<dataset>-<hash>; never overwritten)")
     resume: bool = _f(False, "continue the run in --out-dir from its last checkpoint")
-    ckpt_every: int = _f(0, "also checkpoint every this many optimiser steps (0: at the end of each epoch only)")
+    ckpt_every: int = _f(0, "also checkpoint every this many optimiser steps (0: off)")
+    ckpt_every_epochs: int = _f(1, "checkpoint at the end of every this many epochs (0: only when training ends); a run of many short epochs (a small model on a GPU) otherwise spends more time writing checkpoints than training")
     keep_ckpts: int = _f(2, "checkpoints kept in <out-dir>/checkpoints")
     eval_every: int = _f(1, "evaluate on the test split every this many epochs (and after the last)")
     tta: int = _f(1, "test-time augmentation views for the final evaluation (fixed views: 2 flips, 6 shifts, 10 both)")
@@ -97,7 +98,8 @@ class TrainConfig:
         if self.recipe is not None: check_choice('recipe', self.recipe, RECIPES)
         check_choice('mode', self.mode, ('full', 'linear'))
         check_choice('prune_how', self.prune_how, ('nearest', 'window'))
-        for k in ('locality', 'prune_k', 'mixup', 'cutmix', 'label_smoothing', 'clip_grad', 'tta_random', 'warmup', 'weight_decay', 'momentum', 'body_lr_mult'):
+        for k in ('locality', 'prune_k', 'mixup', 'cutmix', 'label_smoothing', 'clip_grad', 'tta_random', 'warmup', 'weight_decay', 'momentum', 'body_lr_mult',
+                  'ckpt_every', 'ckpt_every_epochs'):
             if getattr(self, k) < 0: raise MlpscaleError(f"{k}={getattr(self, k)} must be >= 0")
         if self.model is not None: model_entry(self.model)
         if self.model is None and self.checkpoint is None: raise MlpscaleError("model=None needs a --checkpoint to take the architecture from; pass --model NAME")
@@ -676,7 +678,8 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
         if stop:   # stopped inside the epoch: the checkpoint resumes at the next micro-step, with this epoch's sums so far
             checkpoint(epoch, micro_step + 1, s); break
         sums = [0.0, 0.0, 0]
-        checkpoint(epoch + 1, 0, sums)
+        every = cfg.ckpt_every_epochs
+        if (budget is None and epoch == cfg.epochs - 1) or (every and (epoch + 1) % every == 0): checkpoint(epoch + 1, 0, sums)
     bar.close()
     metrics = None
     if cfg.prune_k > 0: finalize_pruning(model)    # plain linear_in.weight (with its zeros) in the final weights
