@@ -54,7 +54,7 @@ class TrainConfig:
     momentum: float = _f(0.9, "SGD momentum")
     nesterov: bool = _f(False, "Nesterov momentum for SGD (the official code: off)")
     time_budget: Optional[float] = _f(None, "train for this many seconds of training time instead of --epochs: the learning rate's cosine runs over the budget (zero at its end) and the run stops when it is spent; how many steps fit depends on the machine, so such a run is not bit-reproducible")
-    schedule: str = _f('cosine', "cosine (warmup then cosine decay to 0) or constant (warmup then constant)")
+    schedule: str = _f('cosine', "cosine (warmup then cosine decay to 0), linear (warmup then linear decay to 0) or constant (warmup then constant)")
     warmup: float = _f(1.0, "linear warmup length in epochs (fractions allowed)")
     label_smoothing: float = _f(0.1, "label smoothing of the cross-entropy")
     mixup: float = _f(0.0, "mixup alpha (0: off)")
@@ -92,7 +92,7 @@ class TrainConfig:
         check_choice('dataset', self.dataset, DATASETS + ('packed',))
         if self.dataset == 'packed' and not self.data_path: raise MlpscaleError("--dataset packed needs --data-path DIR (a folder written by mlpscale pack)")
         check_choice('optimizer', self.optimizer, OPTIMIZERS)
-        check_choice('schedule', self.schedule, ('cosine', 'constant'))
+        check_choice('schedule', self.schedule, ('cosine', 'linear', 'constant'))
         check_choice('amp', self.amp, ('auto', 'bf16', 'off', 'tf32'))
         check_choice('interp', self.interp, ('bilinear', 'area'))
         if self.recipe is not None: check_choice('recipe', self.recipe, RECIPES)
@@ -216,12 +216,12 @@ def training_forward(model: nn.Module, device, compile: bool, world_size: int = 
     return (torch.compile(net) if compile else net), ('features-first' if ff is not None else 'batch-first')
 
 def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine', frac: float | None = None) -> float:
-    """Multiplier of the peak learning rate at optimiser step `step`: linear warmup, then cosine to zero (or constant). `frac`
-    (a time-budgeted run: the share of the budget spent): the cosine's position, instead of the steps after warmup."""
+    """Multiplier of the peak learning rate at optimiser step `step`: linear warmup, then cosine or linear decay to zero (or constant).
+    `frac` (a time-budgeted run: the share of the budget spent): the decay's position, instead of the steps after warmup."""
     if warmup > 0 and step < warmup: return (step + 1) / warmup
     if schedule == 'constant': return 1.0
-    t = (step - warmup) / max(1, total - warmup) if frac is None else frac
-    return 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+    t = min(1.0, (step - warmup) / max(1, total - warmup) if frac is None else frac)
+    return 1.0 - t if schedule == 'linear' else 0.5 * (1 + math.cos(math.pi * t))
 
 # %% ../nbs/04_train.ipynb #8605ad6e
 def _flat_optim(opt: torch.optim.Optimizer):
