@@ -651,7 +651,8 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
             if cfg.clip_grad > 0: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
             opt_step_fn(); opt.zero_grad(set_to_none=True)
             if budget is not None:   # the schedule and the stop follow the training time (all ranks agree on rank 0's clock)
-                if dev.type == 'cuda': torch.cuda.synchronize()
+                # read on the host without waiting for the GPU: a wait per step would idle the GPU while the next step is launched,
+                # and the host runs at most `check_every` steps ahead (check_finite waits for the GPU); the epoch's time is exact
                 now = _broadcast(elapsed + time.perf_counter() - t0, world) if world > 1 else elapsed + time.perf_counter() - t0
                 clock['frac'] = min(1.0, now / budget); bar.update(min(round(now), round(budget)) - bar.n)
                 if now >= budget: stop = True
