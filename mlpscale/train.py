@@ -53,7 +53,7 @@ class TrainConfig:
     weight_decay: float = _f(0.05, "decoupled weight decay")
     momentum: float = _f(0.9, "SGD momentum")
     nesterov: bool = _f(False, "Nesterov momentum for SGD (the official code: off)")
-    time_budget: Optional[float] = _f(None, "train for this many seconds of training time instead of --epochs: the learning rate's cosine runs over the budget (zero at its end) and the run stops when it is spent; how many steps fit depends on the machine, so such a run is not bit-reproducible")
+    time_budget: Optional[float] = _f(None, "train for this many seconds of training time instead of --epochs: the learning rate's decay (--schedule) runs over the budget (zero at its end) and the run stops when it is spent; how many steps fit depends on the machine, so such a run is not bit-reproducible")
     schedule: str = _f('cosine', "cosine (warmup then cosine decay to 0), linear (warmup then linear decay to 0) or constant (warmup then constant)")
     warmup: float = _f(1.0, "linear warmup length in epochs (fractions allowed)")
     label_smoothing: float = _f(0.1, "label smoothing of the cross-entropy")

@@ -54,6 +54,7 @@ def test_ten_minute_tags_name_what_differs(fig):
     assert fig._tag(r(ten + ' --lr 3e-3', '0.003')) == '75 ep, mixup 0.4, 600 s budget'
     assert fig._tag(r(ten + ' --lr 4e-3 --seed 1', '0.004')) == '75 ep, lr 0.004, mixup 0.4, 600 s budget, seed 1'
     assert fig._tag(r(ten + ' --optimizer lion --lr 5e-4', '0.0005', 'B_4-Wi_768')) == '75 ep, B_4-Wi_768, lr 0.0005, lion, mixup 0.4, 600 s budget'
+    assert fig._tag(r(ten + ' --lr 3e-3 --schedule linear --seed 2', '0.003')) == '75 ep, mixup 0.4, linear decay, 600 s budget, seed 2'
     # a ten-minute run in fp32 (the path of a CPU without a bf16 engine) says so; one in bf16 does not, the main job's budgeted runs always do
     assert fig._label({**r(ten + ' --lr 3e-3 --amp off', '0.003'), 'amp_used': 'fp32'}) == '75 ep, mixup 0.4, 600 s budget, fp32'
     assert fig._label({**r(ten + ' --lr 3e-3', '0.003'), 'amp_used': 'bf16'}) == '75 ep, mixup 0.4, 600 s budget'

@@ -260,9 +260,9 @@ def _scratch(run, speed, dev, dname, smoke, model, budget_s):
                                                     + (f" keeps the run within {WALL_LIMIT_S} s" if budget_s > SCRATCH_MIN_S else " (the minimum)"))
         cfg = TrainConfig(model=model, **base, time_budget=budget_s, amp='bf16', compile=True, **common)
     t = time.perf_counter(); m = train(cfg); wall = time.perf_counter() - t
-    ckpts = sorted(p.name for p in (run.out / 'scratch' / 'checkpoints').glob('step-*'))
     res = {'model': model, 'config': cfg.to_dict(), 'test_top1': m['test_top1'], 'train_time_s': m['train_time_s'], 'wall_s': round(wall, 1),
-           'epochs': m['epochs'], 'steps': m['steps'], 'time_budget_s': budget_s, 'checkpoints': len(ckpts), 'amp_used': m.get('amp_used'),
+           'epochs': m['epochs'], 'steps': m['steps'], 'time_budget_s': budget_s, 'amp_used': m.get('amp_used'),
+           'checkpoints': len(list((run.out / 'scratch' / 'checkpoints').glob('step-*'))),
            'paper_top1': paper['top1'] / 100, 'paper_epochs': paper['epochs']}
     run.log(f"  {model} from scratch, {budget_s:.0f} s budget: {m['epochs']} epochs ({m['steps']} steps), {m.get('amp_used')}: test top-1 {m['test_top1']:.2%}"
             f" after {m['train_time_s']:.0f} s of training ({wall:.0f} s wall); the paper (Table 1, {paper['epochs']} epochs): {paper['top1']:.1f}%")

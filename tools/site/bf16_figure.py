@@ -49,6 +49,7 @@ def _tag(r: dict, seed: bool = True) -> str:
                 + ('' if r['model'] == TEN_MINUTE['model'] else f", {r['model']}")
                 + ('' if float(r['lr']) == TEN_MINUTE['lr'] else f", lr {float(r['lr']):g}") + (f", {v}" if (v := _flag(r, '--optimizer')) else ''))
     tag += ''.join(f", {name} {v}" for flag, name in (('--mixup', 'mixup'),) if (v := _flag(r, flag)))
+    tag += f", {v} decay" if (v := _flag(r, '--schedule')) else ''
     tag += f", {b} s budget" if (b := _flag(r, '--time-budget')) else ''
     tag += ''.join(f", {name} {v}" for flag, name in (('--weight-decay', 'wd'), ('--label-smoothing', 'ls')) + ((('--seed', 'seed'),) if seed else ())
                    if (v := _flag(r, flag)))
