@@ -80,17 +80,15 @@ def main(argv):
         colours = dict(zip([k for k, n in seeds.items() if n > 1], ('tab:red', 'tab:green', 'tab:purple', 'tab:brown', 'tab:pink', 'tab:olive')))
         for r, key in keyed:
             x, y = float(r['train_time_s']), 100 * float(r['test_top1'])
+            mk, c = ('o', 'tab:orange') if r['amp_used'] == 'bf16' else ('s', 'tab:blue')   # a point's dtype: its marker and colour
             if key in colours:
-                ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color=colours[key],
-                           label=f"{key[0]}: {key[1]} ({seeds[key]} seeds)")
+                ax.scatter([x], [y], marker=mk, s=60, color=colours[key], label=f"{key[0]}: {key[1]} ({seeds[key]} seeds)")
                 continue
-            ax.scatter([x], [y], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, color='tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue',
-                       label=r['amp_used'])
+            ax.scatter([x], [y], marker=mk, s=60, color=c, label=r['amp_used'])
             if r.get('test_top1_tta'):   # the same run evaluated with flip TTA (--tta 2): hollow, joined to its single-view point
-                yt, c = 100 * float(r['test_top1_tta']), 'tab:orange' if r['amp_used'] == 'bf16' else 'tab:blue'
+                yt = 100 * float(r['test_top1_tta'])
                 ax.plot([x, x], [y, yt], color=c, lw=0.8)
-                ax.scatter([x], [yt], marker='o' if r['amp_used'] == 'bf16' else 's', s=60, facecolors='none', edgecolors=c,
-                           label=f"{r['amp_used']}, flip TTA")
+                ax.scatter([x], [yt], marker=mk, s=60, facecolors='none', edgecolors=c, label=f"{r['amp_used']}, flip TTA")
             tag = _label(r)
             if _flag(r, '--time-budget'): budget.append((y, x, tag)); continue
             ax.annotate(tag, (x, y), textcoords='offset points', xytext=(6, 5) if r['amp_used'] == 'fp32' else (6, -10), fontsize=7)
