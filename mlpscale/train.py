@@ -16,7 +16,7 @@ __all__ = ['OPTIMIZERS', 'RECIPES', 'NON_IDENTITY', 'TrainConfig', 'param_groups
            'training_forward', 'lr_factor', 'unwrap', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint',
            'checkpoint_config', 'head_name', 'reset_head', 'head_classes', 'load_model', 'checkpoint_model_name',
            'run_dir_for', 'NonFiniteLoss', 'amp_used', 'evaluate_random_views', 'dist_env', 'init_distributed',
-           'prepare', 'train', 'read_log', 'plot_log']
+           'clock_gap', 'ranks_in_sync', 'prepare', 'train', 'read_log', 'plot_log']
 
 # %% ../nbs/04_train.ipynb #5ae65d9a
 import torch
@@ -453,6 +453,24 @@ def _broadcast(obj, world: int):
     if isinstance(box[0], BaseException): raise box[0]
     return box[0]
 
+def clock_gap(seconds: float, steps: int, every: float = 0.25, most: int = 25) -> int:
+    "Steps until the ranks of a time-budgeted run next take rank 0's clock: about `every` seconds of training at the pace of the last `steps` steps (which took `seconds`), 1 to `most`."
+    if steps <= 0 or seconds <= 0: return 1
+    return max(1, min(most, int(every * steps / seconds)))
+
+def ranks_in_sync(model: nn.Module, world: int) -> bool:
+    "Whether every rank ends with the same weights (per-tensor float64 sums, bit for bit); data-parallel replicas that differ trained on different learning rates or steps."
+    if world == 1: return True
+    import sys, torch.distributed as dist
+    sums = torch.stack([p.detach().double().sum() for p in model.parameters()])
+    hi, lo = sums.clone(), sums.clone()
+    dist.all_reduce(hi, op=dist.ReduceOp.MAX); dist.all_reduce(lo, op=dist.ReduceOp.MIN)
+    same = bool(torch.equal(hi, lo))
+    if not same and dist.get_rank() == 0:
+        print(f"WARNING: the {world} ranks' weights differ at the end of training (largest difference of a tensor's sum: "
+              f"{(hi - lo).abs().max().item():.3g}); rank 0's are saved", file=sys.stderr)
+    return same
+
 def _barrier(world: int):
     if world > 1:
         import torch.distributed as dist
@@ -629,6 +647,7 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
                disable=not (cfg.progress and main), desc=f'{cfg.model} {cfg.dataset}', unit='step' if budget is None else 's')
     check_every = 1 if dev.type == 'cpu' else 25
     stop = budget is not None and elapsed >= budget   # resumed after the budget was spent: nothing left to train
+    synced, sync_at = (elapsed, opt_step), opt_step   # ranks of a budgeted run: the clock they last agreed on, the step they next agree at
     epochs = range(start_epoch, cfg.epochs) if budget is None else itertools.count(start_epoch)
     for epoch in ([] if stop else epochs):
         model.train(); t0 = time.perf_counter(); n_seen = 0
@@ -650,12 +669,19 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
             if (micro_step // cfg.accum_steps) % check_every == 0: check_finite(loss_acc, f'at epoch {epoch}, step {opt_step}')
             if cfg.clip_grad > 0: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
             opt_step_fn(); opt.zero_grad(set_to_none=True)
-            if budget is not None:   # the schedule and the stop follow the training time (all ranks agree on rank 0's clock)
+            if budget is not None:   # the schedule and the stop follow the training time
                 # read on the host without waiting for the GPU: a wait per step would idle the GPU while the next step is launched,
-                # and the host runs at most `check_every` steps ahead (check_finite waits for the GPU); the epoch's time is exact
-                now = _broadcast(elapsed + time.perf_counter() - t0, world) if world > 1 else elapsed + time.perf_counter() - t0
-                clock['frac'] = min(1.0, now / budget); bar.update(min(round(now), round(budget)) - bar.n)
-                if now >= budget: stop = True
+                # and the host runs at most `check_every` steps ahead (check_finite waits for the GPU); the epoch's time is exact.
+                # Several ranks take rank 0's clock (their learning rates and their last step must be the same) about every
+                # 0.25 s of training, not every step: a broadcast waits for the GPU
+                now = elapsed + time.perf_counter() - t0
+                if world > 1 and opt_step >= sync_at:
+                    now, gap = _broadcast((now, clock_gap(now - synced[0], opt_step - synced[1])), world)
+                    synced, sync_at = (now, opt_step), opt_step + gap
+                if world == 1 or synced[1] == opt_step:
+                    clock['frac'] = min(1.0, now / budget)
+                    if now >= budget: stop = True
+                bar.update(min(round(now), round(budget)) - bar.n)
             else: bar.update(1)
             sched.step(); opt_step += 1
             if cfg.ckpt_every and opt_step % cfg.ckpt_every == 0:
@@ -682,6 +708,7 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
         every = cfg.ckpt_every_epochs
         if (budget is None and epoch == cfg.epochs - 1) or (every and (epoch + 1) % every == 0): checkpoint(epoch + 1, 0, sums)
     bar.close()
+    in_sync = ranks_in_sync(model, world)
     metrics = None
     if cfg.prune_k > 0: finalize_pruning(model)    # plain linear_in.weight (with its zeros) in the final weights
     if main:
@@ -697,6 +724,7 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
                    'test_loss': rows[-1].get('test_loss'), 'train_time_s': elapsed, 'epochs': len(rows), 'steps': opt_step,
                    **({'time_budget_s': budget} if budget is not None else {}),
                    'model': cfg.model, 'dataset': cfg.dataset, 'params': record['params'], 'device': str(dev), 'world_size': world, 'train_layout': layout,
+                   **({'ranks_in_sync': in_sync} if world > 1 else {}),
                    'device_name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
                    **({'test_top1_tta': final['top1'], 'tta_views': cfg.tta} if final else {}),
                    **({'test_top1_tta_random': rnd['top1'], 'test_top5_tta_random': rnd['top5'], 'tta_random_views': cfg.tta_random} if rnd else {}),

@@ -43,3 +43,32 @@ def test_resume_across_ranks(tmp_path):
     torchrun('train', '--resume', '--out-dir', tmp_path / 'cut', '--no-progress', cwd=tmp_path)
     one, cut = load_file(tmp_path / 'one' / 'model.safetensors'), load_file(tmp_path / 'cut' / 'model.safetensors')
     assert close(one, cut)
+
+@needs_cifar
+def test_time_budget_across_ranks(tmp_path):
+    # both ranks follow rank 0's clock: the same learning rates and the same last step (a rank stopping alone would leave the other waiting)
+    torchrun('train', *ARGS, '--time-budget', '4', '--warmup', '0.1', '--ckpt-every', '0', '--eval-every', '5', '--out-dir', tmp_path / 'b', cwd=tmp_path)
+    m = json.loads((tmp_path / 'b' / 'metrics.json').read_text())
+    assert m['ranks_in_sync'] is True and m['world_size'] == 2 and m['time_budget_s'] == 4, m
+    log = [json.loads(l) for l in (tmp_path / 'b' / 'log.jsonl').read_text().splitlines()]
+    assert 4 <= m['train_time_s'] < 4 + 2 and len(log) > 2, (m, log)                    # stopped once the budget was spent, not at --epochs 2
+    lr = json.loads((tmp_path / 'b' / 'config.json').read_text())['lr']
+    assert log[-1]['lr'] < 0.02 * lr and log[1]['lr'] > log[-2]['lr'], log                 # the decay ran over the budget, to zero at its end
+
+def _sums_agree(rank, store, same, q):
+    import torch.distributed as dist
+    from mlpscale.train import ranks_in_sync
+    dist.init_process_group('gloo', init_method=f'file://{store}', rank=rank, world_size=2)
+    torch.manual_seed(0 if same else rank)
+    q.put((rank, ranks_in_sync(torch.nn.Linear(8, 4), 2)))
+    dist.destroy_process_group()
+
+@pytest.mark.parametrize('same', [True, False])
+def test_ranks_in_sync_tells_replicas_apart(tmp_path, same):
+    import torch.multiprocessing as mp
+    ctx = mp.get_context('spawn'); q = ctx.Queue()
+    ps = [ctx.Process(target=_sums_agree, args=(r, tmp_path / 'store', same, q)) for r in range(2)]
+    for p in ps: p.start()
+    got = dict(q.get(timeout=120) for _ in ps)
+    for p in ps: p.join(60)
+    assert got == {0: same, 1: same}
