@@ -14,9 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 # %% auto #0
 __all__ = ['DATASETS', 'INTERPS', 'ImageData', 'synthetic_data', 'resize_images', 'load_dataset', 'resize_uint8', 'check_dataset',
-           'interp_matrix', 'random_boxes', 'augment_batch', 'draw_aug_params', 'normalize_batch', 'mixup', 'cutmix',
-           'mix_batch', 'resize_crops', 'resize_area', 'ffcv_center_box', 'ffcv_center_crop', 'ffcv_random_boxes',
-           'ffcv_smart_resize', 'DeviceLoader', 'tv_augment', 'TensorImageDataset', 'endless', 'bench_loader']
+           'interp_matrix', 'random_boxes', 'device_const', 'augment_batch', 'draw_aug_params', 'normalize_batch',
+           'host_generator', 'mixup', 'cutmix', 'mix_batch', 'resize_crops', 'resize_area', 'ffcv_center_box',
+           'ffcv_center_crop', 'ffcv_random_boxes', 'ffcv_smart_resize', 'DeviceLoader', 'tv_augment',
+           'TensorImageDataset', 'endless', 'bench_loader']
 
 # %% ../nbs/02_data.ipynb #3ddacf50
 import numpy as np
@@ -271,6 +272,13 @@ def random_boxes(n: int, h: int, w: int, scale=(0.08, 1.0), ratio=(3/4, 4/3), ge
     return y0, x0, bh, bw
 
 # %% ../nbs/02_data.ipynb #4b33d6e4
+@lru_cache(maxsize=64)
+def device_const(values: tuple, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """`torch.tensor(values)` on `device` in `dtype`, made once: made from Python numbers on a GPU, a tensor is a blocking copy that
+    waits for all the GPU's queued work, so making the normalisation constants at every batch would stop the host from running ahead.
+    Read-only (shared between calls)."""
+    return torch.tensor(values, device=device, dtype=dtype)
+
 def augment_batch(x: torch.Tensor, out_res: int, mean, std, generator=None, scale=(0.08, 1.0), ratio=(3/4, 4/3),
                   crop: bool = True, flip: bool = True, params=None, dtype=torch.float32, interp: str = 'bilinear') -> torch.Tensor:
     """Random resized crop + horizontal flip + resize to `out_res` + normalise a uint8 NCHW batch, as two batched matmuls.
@@ -285,8 +293,9 @@ def augment_batch(x: torch.Tensor, out_res: int, mean, std, generator=None, scal
         R = interp_matrix(torch.cat([y0, x0]), torch.cat([bh, bw]), out_res, H, torch.cat([torch.zeros_like(flips), flips]))
         Ry, Rx = R[:B], R[B:]
     else: Ry, Rx = interp_matrix(y0, bh, out_res, H), interp_matrix(x0, bw, out_res, W, flips)
-    istd = 1 / (torch.tensor(std, device=dev, dtype=dtype) * 255)
-    bias = (-torch.tensor(mean, device=dev, dtype=dtype) / torch.tensor(std, device=dev, dtype=dtype))
+    std_t = device_const(tuple(std), dev, dtype)
+    istd = 1 / (std_t * 255)
+    bias = (-device_const(tuple(mean), dev, dtype) / std_t)
     xf = x.to(dtype)
     t = torch.bmm(xf.reshape(B, C * H, W), Rx.to(dtype).transpose(1, 2))                     # (B, C*H, out): columns
     RyC = (Ry.to(dtype)[:, None] * istd[None, :, None, None]).reshape(B * C, out_res, H)    # rows, scaled by 1/std
@@ -316,29 +325,40 @@ def normalize_batch(x: torch.Tensor, out_res: int, mean, std, dtype=torch.float3
     xf = x.to(dtype)
     if x.shape[-1] != out_res or x.shape[-2] != out_res:
         xf = F.interpolate(xf, size=(out_res, out_res), mode='bilinear', antialias=True, align_corners=False)
-    m = torch.tensor(mean, device=dev, dtype=dtype).view(1, -1, 1, 1) * 255
-    s = torch.tensor(std, device=dev, dtype=dtype).view(1, -1, 1, 1) * 255
+    m = device_const(tuple(mean), dev, dtype).view(1, -1, 1, 1) * 255
+    s = device_const(tuple(std), dev, dtype).view(1, -1, 1, 1) * 255
     return (xf - m) / s
 
 # %% ../nbs/02_data.ipynb #4c9bf6c9
-def mixup(x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float, generator=None):
-    "Mix a normalised batch with a permutation of itself; returns (x, soft targets (B, num_classes))."
+def host_generator(generator=None):
+    """The generator a batch's scalars (mixing weight, box, the mixup-or-CutMix coin) are drawn from, on the host: `generator`
+    itself where it is a CPU one (or None); for a GPU generator, a CPU generator seeded from its state (seed and offset, held on the
+    host; the GPU draws that follow move it on) -- drawing the scalars on the GPU and reading them back (`.item()`) would wait for
+    all its queued work at every batch."""
+    if generator is None or generator.device.type == 'cpu': return generator
+    state = generator.get_state().numpy().tobytes()
+    return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(state).digest()[:7], 'little'))
+
+def mixup(x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float, generator=None, host=None):
+    "Mix a normalised batch with a permutation of itself; returns (x, soft targets (B, num_classes)). `host`: the generator of the scalar draws (default `host_generator(generator)`)."
     y1 = F.one_hot(y, num_classes).to(x.dtype)
     if alpha <= 0: return x, y1
-    lam_g = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator, device=x.device).item()))
+    host = host_generator(generator) if host is None else host
+    lam_g = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=host).item()))
     lam = float(np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=lam_g).item())).beta(alpha, alpha))
     perm = torch.randperm(len(x), generator=generator, device=x.device)
     return x.mul(lam).add_(x[perm], alpha=1 - lam), y1.mul(lam).add_(y1[perm], alpha=1 - lam)
 
 # %% ../nbs/02_data.ipynb #9252b2ff
-def cutmix(x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float, generator=None):
-    "Paste a random box of a permuted batch into `x` (one box per batch); targets mixed by the box's area."
+def cutmix(x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float, generator=None, host=None):
+    "Paste a random box of a permuted batch into `x` (one box per batch); targets mixed by the box's area. `host`: as in `mixup`."
     y1 = F.one_hot(y, num_classes).to(x.dtype)
     if alpha <= 0: return x, y1
-    lam = float(np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator, device=x.device).item())).beta(alpha, alpha))
+    host = host_generator(generator) if host is None else host
+    lam = float(np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=host).item())).beta(alpha, alpha))
     H, W = x.shape[-2:]
     ch, cw = int(H * math.sqrt(1 - lam)), int(W * math.sqrt(1 - lam))
-    cy, cx = (int(v) for v in torch.randint(0, 2**31, (2,), generator=generator, device=x.device).tolist())
+    cy, cx = (int(v) for v in torch.randint(0, 2**31, (2,), generator=host).tolist())
     cy, cx = cy % H, cx % W
     y0, y1_, x0, x1_ = max(cy - ch // 2, 0), min(cy + ch // 2, H), max(cx - cw // 2, 0), min(cx + cw // 2, W)
     perm = torch.randperm(len(x), generator=generator, device=x.device)
@@ -349,10 +369,11 @@ def cutmix(x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float, gen
 def mix_batch(x, y, num_classes: int, mixup_alpha: float = 0.0, cutmix_alpha: float = 0.0, generator=None):
     "Mixup, CutMix, or one of the two per batch (equal odds) when both alphas are positive; unchanged when both are 0."
     if mixup_alpha <= 0 and cutmix_alpha <= 0: return x, y
+    host = host_generator(generator)
     if mixup_alpha > 0 and cutmix_alpha > 0:
-        use_cut = bool(torch.rand(1, generator=generator, device=x.device).item() < 0.5)
+        use_cut = bool(torch.rand(1, generator=host).item() < 0.5)
     else: use_cut = cutmix_alpha > 0
-    return cutmix(x, y, num_classes, cutmix_alpha, generator) if use_cut else mixup(x, y, num_classes, mixup_alpha, generator)
+    return (cutmix(x, y, num_classes, cutmix_alpha, generator, host) if use_cut else mixup(x, y, num_classes, mixup_alpha, generator, host))
 
 # %% ../nbs/02_data.ipynb #4fa13f57
 def _linear_taps(S: int, d: int) -> np.ndarray:
@@ -503,8 +524,8 @@ def ffcv_smart_resize(images: torch.Tensor, max_resolution: int) -> torch.Tensor
 
 def _normalize_tv(x: torch.Tensor, mean, std, dtype=torch.float32) -> torch.Tensor:
     "torchvision's `Normalize(mean*255, std*255)` (numpy float64 constants, cast to `dtype`) on uint8 `x` converted to `dtype`, bit for bit."
-    m = torch.as_tensor(np.asarray(mean, np.float64) * 255, dtype=dtype, device=x.device).view(1, -1, 1, 1)
-    s = torch.as_tensor(np.asarray(std, np.float64) * 255, dtype=dtype, device=x.device).view(1, -1, 1, 1)
+    m = device_const(tuple((np.asarray(mean, np.float64) * 255).tolist()), x.device, dtype).view(1, -1, 1, 1)
+    s = device_const(tuple((np.asarray(std, np.float64) * 255).tolist()), x.device, dtype).view(1, -1, 1, 1)
     return (x.to(dtype) - m) / s
 
 # %% ../nbs/02_data.ipynb #511327e8
@@ -546,7 +567,7 @@ class DeviceLoader:
         "The epoch's example order (a seeded permutation when training, else 0..N-1)."
         n = len(self.labels)
         if not self.train: return torch.arange(n, device=self.device)
-        return torch.randperm(n, generator=torch.Generator().manual_seed(_seed(self.seed, epoch))).to(self.device)
+        return torch.randperm(n, generator=torch.Generator().manual_seed(_seed(self.seed, epoch))).to(self.device, non_blocking=True)
 
     def batches(self, epoch: int | None = None, start: int = 0):
         "Yield the batches of `epoch` from step `start` on."

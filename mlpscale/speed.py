@@ -482,7 +482,7 @@ def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, ste
     if steps < 1 or warmup < 0: raise MlpscaleError(f"steps={steps} must be >= 1 and warmup={warmup} >= 0")
     dev = get_device(device); cuda = dev.type == 'cuda'
     pair = gemm_caller(paired_gemm, dev) if paired_gemm else None
-    times, waits, ratios, rates = [], [], [], []
+    times, waits, ratios, rates, warm_s = [], [], [], [], 0.0
     for i in tqdm(range(warmup + steps), disable=not progress, leave=False):
         t0 = time.perf_counter()
         x, y = next(batches)
@@ -491,6 +491,7 @@ def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, ste
         step(x, y)
         if cuda: torch.cuda.synchronize()
         t2 = time.perf_counter()
+        if i < warmup: warm_s += t2 - t0
         if i >= warmup:
             times.append(t2 - t0); waits.append(t1 - t0)
             if pair:
@@ -498,7 +499,8 @@ def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, ste
                 rates.append(rate); ratios.append(flops_per_image * batch_size / (t2 - t0) / rate)
     st = float(np.median(times))
     out = {'img_s': batch_size / st, 'step_ms': st * 1e3, 'data_share': sum(waits) / sum(times),
-           'tflops': flops_per_image * batch_size / st / 1e12, 'steps': steps}
+           'tflops': flops_per_image * batch_size / st / 1e12, 'steps': steps,
+           'warmup_s': warm_s}   # the untimed steps: compiling, where the step is compiled
     if pair: out.update(paired_fraction=float(np.median(ratios)), paired_gemm_tflops=float(np.median(rates)) / 1e12)
     return out
 

@@ -189,17 +189,20 @@ def compiled_step(opt: torch.optim.Optimizer):
     if not isinstance(opt, Lion) or any(g.get('caution') or g.get('maximize') or g.get('corrected_weight_decay') for g in opt.param_groups):
         return opt.step
     update = torch.compile(_lion_update, dynamic=False)
+    hyper = {}   # per group: its lr and weight decay as tensors on the device, refilled at every step (`fill_` launches a kernel;
+                 # a new tensor made from a Python number on a GPU is a blocking copy, a wait for the GPU at every step)
     @torch.no_grad()
     def step():
-        for g in opt.param_groups:
+        for i, g in enumerate(opt.param_groups):
             ps = [p for p in g['params'] if p.grad is not None]
             if not ps: continue
             for p in ps:
                 if not opt.state[p]: opt.state[p]['exp_avg'] = torch.zeros_like(p, memory_format=torch.preserve_format)
             dev = ps[0].device
+            if i not in hyper or hyper[i][0].device != dev: hyper[i] = (torch.zeros((), device=dev), torch.zeros((), device=dev))
+            lr, wd = hyper[i]; lr.fill_(g['lr']); wd.fill_(g['weight_decay'])
             b1, b2 = g['betas']
-            update(ps, [p.grad for p in ps], [opt.state[p]['exp_avg'] for p in ps], torch.tensor(g['lr'], device=dev),
-                   torch.tensor(g['weight_decay'], device=dev), b1, b2)
+            update(ps, [p.grad for p in ps], [opt.state[p]['exp_avg'] for p in ps], lr, wd, b1, b2)
     return step
 
 def training_forward(model: nn.Module, device, compile: bool, world_size: int = 1, layout: str = 'auto') -> tuple:

@@ -27,17 +27,29 @@ def scratch_budget(spent_s: float) -> float:
     return max(SCRATCH_MIN_S, min(SCRATCH_BUDGET_S, WALL_LIMIT_S - SCRATCH_OVERHEAD_S - spent_s))
 
 
-def _stub_papermill():
-    "mlpscale.experiments imports papermill at the top, but the runs store that `train` writes never calls it; a GPU image may lack it."
-    try: import papermill  # noqa: F401
-    except ImportError:
-        import types
-        mod = types.ModuleType('papermill')
-        def missing(*a, **k): raise ImportError('papermill is not installed here (the acceptance run never executes notebooks)')
-        mod.execute_notebook = missing; mod.inspect_notebook = missing
-        sys.modules['papermill'] = mod
-        return True
-    return False
+def _stub_papermill(force: bool = False):
+    """mlpscale.experiments imports papermill at the top, but the runs store that `train` writes never executes a notebook, and the
+    lent GPU machine's image has no papermill: a stand-in module, with the `__version__` (None) that a run's record reads. `force`:
+    put it in place even where papermill is installed (--smoke does, so that CI runs the path the GPU machine takes)."""
+    if not force:
+        try:
+            import papermill  # noqa: F401
+            return False
+        except ImportError: pass
+    import types
+    mod = types.ModuleType('papermill')
+    def missing(*a, **k): raise ImportError('papermill is not installed here (the acceptance run never executes notebooks)')
+    mod.execute_notebook = missing; mod.inspect_notebook = missing; mod.__version__ = None
+    mod.PapermillExecutionError = type('PapermillExecutionError', (Exception,), {})
+    sys.modules['papermill'] = mod
+    return True
+
+
+def loader_workers(batch_bytes: int, cpus: int, shm_free: int) -> int:
+    """DataLoader workers for the official-style host loader: up to 12 (and two cores left), as many as /dev/shm holds -- each worker
+    passes its batches through shared memory, up to two at a time (prefetch) plus one being handed over, and a worker whose shared
+    memory runs out dies of a bus error. 0 (loading in the main process) when not even one fits in half of it."""
+    return max(0, min(12, cpus - 2, int(shm_free * 0.5 // (3 * batch_bytes))))
 
 
 class Run:
@@ -92,9 +104,10 @@ def main(argv=None):
     p.add_argument('--steps', default='gemm,train,infer,latency,packed,scratch', help='comma-separated steps to run')
     a = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    stubbed = _stub_papermill()
+    stubbed = _stub_papermill(force=a.smoke)
     import torch
     from mlpscale.core import get_device, machine_name, fast_dtype, data_root, MlpscaleError
+    from mlpscale.data import check_dataset
     from mlpscale import speed
     smoke = a.smoke
     dev = get_device(a.device or ('cpu' if smoke else 'cuda'))
@@ -112,7 +125,11 @@ def main(argv=None):
     known = ('gemm', 'train', 'infer', 'latency', 'packed', 'scratch')
     bad = [s for s in wanted if s not in known]
     if bad: p.error(f"--steps {','.join(bad)}: unknown; choose from {','.join(known)}")
-    cifar = (data_root() / 'cifar-10-batches-py').is_dir()
+    def missing_cifar(*splits):   # why CIFAR-10's splits cannot be read here, or None
+        for split in splits:
+            try: check_dataset('cifar10', split)
+            except MlpscaleError as e: return f"CIFAR-10 {split} split: {e} (set MLPSCALE_DATA)"
+        return None
     S = {}   # results shared between steps
 
     def gemm():
@@ -123,8 +140,11 @@ def main(argv=None):
 
     def train():
         if smoke: kw = dict(model='B_2-Wi_64', resolution=16, batch_size=128, steps=3, warmup=1, num_workers=0, compile=False, gemm_n=256)
-        else: kw = dict(model='B_12-Wi_1024', resolution=64, batch_size=16384, steps=20, warmup=5, compile=True,
-                        num_workers=max(2, min(12, (os.cpu_count() or 4) - 2)), n_images=16384 * 4)
+        else:
+            shm = shutil.disk_usage('/dev/shm').free if os.path.isdir('/dev/shm') else 0
+            kw = dict(model='B_12-Wi_1024', resolution=64, batch_size=16384, steps=20, warmup=5, compile=True, n_images=16384 * 4,
+                      num_workers=loader_workers(16384 * 3 * 64 * 64, os.cpu_count() or 4, shm))
+            run.log(f"  official-style loader: {kw['num_workers']} workers (/dev/shm: {shm / 2**30:.1f} GiB free, {os.cpu_count()} cores)")
         g = S.get('gemm') if S.get('gemm', {}).get('gemm_dtype') == dname else None
         r = speed.bench_train(device=dev, amp='bf16' if cuda else 'auto', progress=False, gemm=g, **kw)
         for line in speed.format_bench_train(r).splitlines(): run.log('  ' + line)
@@ -164,15 +184,17 @@ def main(argv=None):
         return {'latency': out}
 
     def packed():
-        if not cifar: return skipped(f"no CIFAR-10 under {data_root()} (set MLPSCALE_DATA): the pack is made from its test images")
+        if why := missing_cifar('test'): return skipped(f"{why}: the pack is made from its test images")
         return _packed(run, speed, dev, dname, smoke)
 
     def scratch():
-        if not cifar: return skipped(f"no CIFAR-10 under {data_root()} (set MLPSCALE_DATA)")
+        if why := missing_cifar('train', 'test'): return skipped(why)
         return _scratch(run, speed, dev, dname, smoke, a.scratch_model, a.scratch_budget_s)
 
     for name, fn in (('gemm', gemm), ('train', train), ('infer', infer), ('latency', latency), ('packed', packed), ('scratch', scratch)):
-        if name in wanted: run.step(name, fn)
+        if name in wanted:
+            torch._dynamo.reset()   # each step compiles as a process of its own would: no graphs, and no dynamic shapes, from the steps before
+            run.step(name, fn)
     run.rec['wall_s'] = round(time.perf_counter() - T0, 1)
     if not smoke: run.target('wall_time_s', run.rec['wall_s'], f'<= {WALL_LIMIT_S}', run.rec['wall_s'] <= WALL_LIMIT_S)
     failed = [k for k, v in run.rec['steps'].items() if v['status'] == 'failed']
@@ -235,8 +257,7 @@ def _packed(run, speed, dev, dname, smoke):
              'loader_img_s': loader_img_s, 'step': r, 'data_share': r['data_share']}
     run.log(f"  packed {n} images at {res} px in {pack_s:.1f} s; loader alone {loader_img_s:,.0f} img/s ({'pinned buffers, non-blocking copies' if dl.pin else 'CPU: no pinned memory'});"
             f" {model} {dname} step fed by it: {r['img_s']:,.0f} img/s, data wait {r['data_share']:.1%} of step time")
-    if not smoke: run.target('packed_data_wait_share', r['data_share'], '< 0.05', r['data_share'] < 0.05)
-    return res_d
+    return res_d   # the issue asks for images/s and the share of step time here, with no target
 
 
 def _scratch(run, speed, dev, dname, smoke, model, budget_s):
@@ -248,7 +269,9 @@ def _scratch(run, speed, dev, dname, smoke, model, budget_s):
     from mlpscale.paper import PAPER_RECIPE, AUGMENT, SCRATCH
     paper = next(r for r in SCRATCH if r['model'] == 'B_6-Wi_1024' and r['augment'])
     base = {**PAPER_RECIPE, **AUGMENT, 'crop_scale': tuple(AUGMENT['crop_scale'])}
-    common = dict(dataset='cifar10', device=str(dev), progress=False, ckpt_every_epochs=0, eval_every=50, out_dir=str(run.out / 'scratch'))
+    # the run's folder (a B_6-Wi_1024 model and checkpoint are hundreds of MB) is a temporary one: what it measured goes into the JSON
+    work = Path(tempfile.mkdtemp(prefix='gpu-acceptance-scratch-'))
+    common = dict(dataset='cifar10', device=str(dev), progress=False, ckpt_every_epochs=0, eval_every=50, out_dir=str(work / 'run'))
     if smoke:   # the same path (a time budget, checkpoints at the end) at a tiny size: B_2-Wi_64 on 2,048 images for 3 s
         model, budget_s = 'B_2-Wi_64', 3.0
         cfg = TrainConfig(model=model, **{**base, 'batch_size': 256}, time_budget=budget_s, train_limit=2048, test_limit=1000, amp='auto', **common)
@@ -259,17 +282,21 @@ def _scratch(run, speed, dev, dname, smoke, model, budget_s):
             if budget_s < SCRATCH_BUDGET_S: run.log(f"  the steps before took {spent:.0f} s: a {budget_s:.0f} s budget"
                                                     + (f" keeps the run within {WALL_LIMIT_S} s" if budget_s > SCRATCH_MIN_S else " (the minimum)"))
         cfg = TrainConfig(model=model, **base, time_budget=budget_s, amp='bf16', compile=True, **common)
-    t = time.perf_counter(); m = train(cfg); wall = time.perf_counter() - t
+    try:
+        t = time.perf_counter(); m = train(cfg); wall = time.perf_counter() - t
+        from mlpscale.train import read_log
+        log = [{k: r[k] for k in ('epoch', 'step', 'train_time', 'lr', 'train_loss', 'img_s', 'test_top1') if k in r} for r in read_log(work / 'run')]
+        ckpts = len(list((work / 'run' / 'checkpoints').glob('step-*')))
+    finally: shutil.rmtree(work, ignore_errors=True)
     res = {'model': model, 'config': cfg.to_dict(), 'test_top1': m['test_top1'], 'train_time_s': m['train_time_s'], 'wall_s': round(wall, 1),
-           'epochs': m['epochs'], 'steps': m['steps'], 'time_budget_s': budget_s, 'amp_used': m.get('amp_used'),
-           'checkpoints': len(list((run.out / 'scratch' / 'checkpoints').glob('step-*'))),
-           'paper_top1': paper['top1'] / 100, 'paper_epochs': paper['epochs']}
+           'epochs': m['epochs'], 'steps': m['steps'], 'time_budget_s': budget_s, 'amp_used': m.get('amp_used'), 'checkpoints': ckpts,
+           'first_epoch_s': log[0]['train_time'] if log else None,   # compiling the step included
+           'log': log, 'paper_top1': paper['top1'] / 100, 'paper_epochs': paper['epochs']}
     run.log(f"  {model} from scratch, {budget_s:.0f} s budget: {m['epochs']} epochs ({m['steps']} steps), {m.get('amp_used')}: test top-1 {m['test_top1']:.2%}"
             f" after {m['train_time_s']:.0f} s of training ({wall:.0f} s wall); the paper (Table 1, {paper['epochs']} epochs): {paper['top1']:.1f}%")
     if not smoke:
         run.target('scratch_top1_within_1pt_of_paper', m['test_top1'], f">= {paper['top1'] / 100 - 0.01:.3f}", m['test_top1'] >= paper['top1'] / 100 - 0.01)
         run.target('scratch_train_time_s', m['train_time_s'], '<= 300', m['train_time_s'] <= 300)
-    if smoke: shutil.rmtree(run.out / 'scratch', ignore_errors=True)
     return res
 
 
