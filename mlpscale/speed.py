@@ -492,7 +492,7 @@ def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, ste
         if cuda: torch.cuda.synchronize()
         t2 = time.perf_counter()
         if i < warmup: warm_s += t2 - t0
-        if i >= warmup:
+        else:
             times.append(t2 - t0); waits.append(t1 - t0)
             if pair:
                 _, rate = _paired(lambda: None, pair, dev)

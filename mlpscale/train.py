@@ -678,10 +678,11 @@ def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
                 # Several ranks take rank 0's clock (their learning rates and their last step must be the same) about every
                 # 0.25 s of training, not every step: a broadcast waits for the GPU
                 now = elapsed + time.perf_counter() - t0
-                if world > 1 and opt_step >= sync_at:
+                agree = world == 1 or opt_step >= sync_at   # this step's clock is the one every rank reads
+                if agree and world > 1:
                     now, gap = _broadcast((now, clock_gap(now - synced[0], opt_step - synced[1])), world)
                     synced, sync_at = (now, opt_step), opt_step + gap
-                if world == 1 or synced[1] == opt_step:
+                if agree:
                     clock['frac'] = min(1.0, now / budget)
                     if now >= budget: stop = True
                 bar.update(min(round(now), round(budget)) - bar.n)

@@ -265,7 +265,7 @@ def _scratch(run, speed, dev, dname, smoke, model, budget_s):
     runs over the training time and the run stops when it is spent, so no calibration run is needed). Checkpoints only at the end
     (`ckpt_every_epochs=0`: on a GPU an epoch of CIFAR-10 is shorter than writing the model's checkpoint) and a test evaluation every
     50 epochs and at the end; neither counts as training time, both count in the wall time."""
-    from mlpscale.train import TrainConfig, train
+    from mlpscale.train import TrainConfig, train, read_log
     from mlpscale.paper import PAPER_RECIPE, AUGMENT, SCRATCH
     paper = next(r for r in SCRATCH if r['model'] == 'B_6-Wi_1024' and r['augment'])
     base = {**PAPER_RECIPE, **AUGMENT, 'crop_scale': tuple(AUGMENT['crop_scale'])}
@@ -284,7 +284,6 @@ def _scratch(run, speed, dev, dname, smoke, model, budget_s):
         cfg = TrainConfig(model=model, **base, time_budget=budget_s, amp='bf16', compile=True, **common)
     try:
         t = time.perf_counter(); m = train(cfg); wall = time.perf_counter() - t
-        from mlpscale.train import read_log
         log = [{k: r[k] for k in ('epoch', 'step', 'train_time', 'lr', 'train_loss', 'img_s', 'test_top1') if k in r} for r in read_log(work / 'run')]
         ckpts = len(list((work / 'run' / 'checkpoints').glob('step-*')))
     finally: shutil.rmtree(work, ignore_errors=True)
