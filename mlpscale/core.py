@@ -6,14 +6,15 @@ Docs: https://mlpscale.github.io/mlpscale/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #5adcb432
 from __future__ import annotations
-import os, random, tempfile, json, hashlib
+import os, sys, csv, random, tempfile, json, hashlib, platform, ctypes, ctypes.util
 from pathlib import Path
 from contextlib import contextmanager
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'CACHE_ENV', 'MlpscaleError', 'check_choice', 'data_root', 'cache_root', 'get_device', 'seed_everything',
-           'cpu_model', 'bf16_matrix_engine', 'fast_dtype', 'machine_name', 'retain_freed_memory', 'atomic_path',
-           'write_json', 'read_json', 'params_hash', 'sha256_file', 'note']
+           'cpu_model', 'cpu_flags', 'bf16_matrix_engine', 'fast_dtype', 'machine_name', 'retain_freed_memory',
+           'atomic_path', 'write_json', 'read_json', 'write_text', 'write_csv', 'params_hash', 'sha256_file', 'note',
+           'first_line', 'unwrap', 'is_oom']
 
 # %% ../nbs/00_core.ipynb #0edc828c
 import numpy as np
@@ -43,7 +44,6 @@ def cache_root() -> Path:
     "Where downloads and decoded datasets are cached: `$MLPSCALE_CACHE`, else `~/.cache/mlpscale`."
     return Path(os.environ.get(CACHE_ENV) or '~/.cache/mlpscale').expanduser()
 
-
 # %% ../nbs/00_core.ipynb #305a00fb
 def get_device(device: str | torch.device = 'auto') -> torch.device:
     "Resolve `'auto'` to CUDA if available else CPU; check that an explicit device exists."
@@ -62,14 +62,14 @@ def seed_everything(seed: int) -> None:
 # %% ../nbs/00_core.ipynb #4ccd49ec
 def cpu_model() -> str:
     "The CPU's model name (Linux `/proc/cpuinfo`, else what `platform` knows): runs and benchmarks record where they ran."
-    import platform
     try:
         for line in Path('/proc/cpuinfo').read_text().splitlines():
             if line.lower().startswith('model name'): return line.split(':', 1)[1].strip()
     except OSError: pass
     return platform.processor() or platform.machine()
 
-def _cpu_flags() -> set:
+def cpu_flags() -> set:
+    "The CPU's feature flags as Linux reports them (`/proc/cpuinfo`); empty elsewhere."
     try:
         for line in Path('/proc/cpuinfo').read_text().splitlines():
             if line.lower().startswith(('flags', 'features')): return set(line.split(':', 1)[1].split())
@@ -79,7 +79,7 @@ def _cpu_flags() -> set:
 def bf16_matrix_engine() -> str | None:
     "The CPU's bf16 matrix engine where it has one: 'AMX-BF16' (Intel AMX tiles, Xeon 4th generation and later), else None."
     caps = dict(torch.cpu.get_capabilities()) if hasattr(torch.cpu, 'get_capabilities') else {}
-    if not caps: caps = {f: True for f in _cpu_flags()}    # older PyTorch: the kernel's flags say the same
+    if not caps: caps = {f: True for f in cpu_flags()}    # older PyTorch: the kernel's flags say the same
     return 'AMX-BF16' if caps.get('amx_bf16') and caps.get('amx_tile') else None
 
 def fast_dtype(device: str | torch.device = 'auto') -> str:
@@ -103,7 +103,6 @@ def retain_freed_memory(threshold: int = 1 << 30) -> bool:
     "Have glibc keep freed memory for reuse instead of returning it to the OS (allocations below `threshold` bytes come from the heap, which is trimmed only above it). True where applied."
     global _RETAINED
     if _RETAINED is not None: return _RETAINED
-    import ctypes, ctypes.util, platform
     _RETAINED = False
     if platform.system() == 'Linux' and platform.libc_ver()[0] == 'glibc':
         try:
@@ -136,12 +135,23 @@ def write_json(path: str | os.PathLike, obj) -> None:
     with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=str) + '\n')
 
 def read_json(path: str | os.PathLike):
+    "The JSON value in the file at `path`."
     return json.loads(Path(path).read_text())
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    "Write `text`, atomically."
+    with atomic_path(path) as tmp: Path(tmp).write_text(text)
+
+def write_csv(path: str | os.PathLike, cols: list[str], rows: list[list]) -> None:
+    "Write a CSV table (a header row, then `rows`; None as an empty cell), atomically."
+    with atomic_path(path) as tmp, open(tmp, 'w', newline='') as f:
+        w = csv.writer(f); w.writerow(cols); w.writerows([['' if v is None else v for v in row] for row in rows])
 
 # %% ../nbs/00_core.ipynb #92cb459e
 def params_hash(params: dict, n: int = 8) -> str:
     "A short, stable hash of a JSON-able dict (key order does not matter)."
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:n]
+
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
     "The SHA-256 hex digest of the file at `path`, read in chunks."
     h = hashlib.sha256()
@@ -151,6 +161,21 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
 
 def note(msg: str) -> None:
     "Tell the user, in one line on stderr, about a choice made for them (a head replaced, a config overruled by the weights)."
-    import sys
     print(f'note: {msg}', file=sys.stderr, flush=True)
 
+# %% ../nbs/00_core.ipynb #184d3265
+def first_line(e: BaseException | str, n: int = 120) -> str:
+    "The first line of an exception's message (its type's name when it has none), at most `n` characters, cut at a word boundary."
+    s = (str(e).strip().splitlines() or [type(e).__name__ if isinstance(e, BaseException) else ''])[0]
+    if len(s) <= n: return s
+    at = max(s.rfind(c, 0, n - 3) for c in ' (<[,;:')     # the last word boundary that leaves room for the '...'
+    return (s[:at] if at > n // 2 else s[:n - 3]).rstrip(' ,;:(<[') + '...'
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    "The plain module under `torch.compile` and DDP wrappers."
+    while hasattr(model, '_orig_mod') or hasattr(model, 'module'): model = getattr(model, '_orig_mod', None) or model.module
+    return model
+
+def is_oom(e: BaseException) -> bool:
+    "Is `e` an out-of-memory error (CUDA's, or an allocator's on the CPU)?"
+    return isinstance(e, torch.OutOfMemoryError) or 'out of memory' in str(e).lower()

@@ -25,7 +25,7 @@ def test_papermill_stand_in_has_what_a_run_record_reads():
     try:
         assert ga._stub_papermill(force=True)
         pm = sys.modules['papermill']
-        assert pm.__version__ is None and issubclass(pm.PapermillExecutionError, Exception)   # mlpscale.experiments.run_info reads the first
+        assert pm.__version__ is None and issubclass(pm.PapermillExecutionError, Exception)   # experiments imported by the paper chapter read the second
         with pytest.raises(ImportError, match='not installed'): pm.execute_notebook('a.ipynb', 'b.ipynb')
     finally:
         if saved is None: sys.modules.pop('papermill', None)

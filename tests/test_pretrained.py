@@ -10,10 +10,12 @@ import torch
 from conftest import mlpscale, needs_cifar, DATA
 
 from mlpscale.core import sha256_file
-from mlpscale.models import BottleneckMLP, CIFAR_MEAN, CIFAR_STD
-from mlpscale.pretrained import ZOO, local_mirror
+from mlpscale.models import BottleneckMLP
+from mlpscale.data import CIFAR_MEAN, CIFAR_STD
+from mlpscale.pretrained import PRETRAINED
+from mirror import local_mirror
 
-PRE, FT = ZOO['B_6-Wi_512_res_64_in21k'], ZOO['B_6-Wi_512_res_64_in21k_cifar10']
+PRE, FT = PRETRAINED['B_6-Wi_512_res_64_in21k'], PRETRAINED['B_6-Wi_512_res_64_in21k_cifar10']
 
 def official_config(entry):
     "The config the official train.py writes (json.dump(args.__dict__)): the pre-training run's, which the fine-tuned entries point at too."

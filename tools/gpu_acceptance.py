@@ -219,7 +219,7 @@ def _packed(run, speed, dev, dname, smoke):
     from mlpscale.data import load_dataset
     from mlpscale.pack import pack_folder, PackedData, ShardedLoader
     from mlpscale.models import create_model, count_flops
-    from mlpscale.train import make_optimizer, param_groups
+    from mlpscale.optim import make_optimizer, param_groups
     n, res, bs, model = (512, 16, 128, 'B_2-Wi_64') if smoke else (10_000, 64, 4096, 'B_6-Wi_512')
     test = load_dataset('cifar10', 'test')
     with tempfile.TemporaryDirectory() as d:
@@ -265,7 +265,8 @@ def _scratch(run, speed, dev, dname, smoke, model, budget_s):
     runs over the training time and the run stops when it is spent, so no calibration run is needed). Checkpoints only at the end
     (`ckpt_every_epochs=0`: on a GPU an epoch of CIFAR-10 is shorter than writing the model's checkpoint) and a test evaluation every
     50 epochs and at the end; neither counts as training time, both count in the wall time."""
-    from mlpscale.train import TrainConfig, train, read_log
+    from mlpscale.config import TrainConfig
+    from mlpscale.train import train, read_log
     from mlpscale.paper import PAPER_RECIPE, AUGMENT, SCRATCH
     paper = next(r for r in SCRATCH if r['model'] == 'B_6-Wi_1024' and r['augment'])
     base = {**PAPER_RECIPE, **AUGMENT, 'crop_scale': tuple(AUGMENT['crop_scale'])}

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from mlpscale.core import retain_freed_memory, machine_name, MlpscaleError
 from mlpscale.models import create_model, count_flops, features_first
 from mlpscale.speed import gemm_rate, gemm_caller, _paired
-from mlpscale.train import make_optimizer, param_groups, compiled_step
+from mlpscale.optim import make_optimizer, param_groups, compiled_step
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
