@@ -156,6 +156,7 @@ def _unflat_optim(tensors: dict, meta: dict) -> dict:
         pid, name = k.split('.', 1); state.setdefault(int(pid), {})[name] = v
     return {'state': state, 'param_groups': meta['param_groups']}
 
+# %% ../nbs/01_checkpoints.ipynb #8c3b005b
 def save_checkpoint(ckpt_root: Path, model: nn.Module, opt=None, sched=None, meta: dict | None = None,
                     config: dict | None = None, keep: int = 2) -> Path:
     "Write a checkpoint folder atomically under `ckpt_root`, point `latest` at it and prune old ones."
@@ -182,6 +183,7 @@ def save_checkpoint(ckpt_root: Path, model: nn.Module, opt=None, sched=None, met
     for p in olds[:max(0, len(olds) - (keep - 1))]: shutil.rmtree(p, ignore_errors=True)
     return final
 
+# %% ../nbs/01_checkpoints.ipynb #68e9bbee
 def latest_checkpoint(ckpt_root: Path) -> Path | None:
     "The folder `latest` points at, or None."
     f = Path(ckpt_root)/'latest'

@@ -172,6 +172,7 @@ class PreActResNet(nn.Module):
     def forward(self, x):
         return self.linear(self.layer4(self.layer3(self.layer2(self.layer1(self.conv1(x))))).mean((2, 3)))
 
+# %% ../nbs/05_cifar_nets.ipynb #6ef05110
 def densenet_cifar(num_classes: int = 10, growth_rate: int = 32, blocks=(6, 12, 24, 16)) -> nn.Module:
     "DenseNet-121 for 32 px images as kuangliu/pytorch-cifar `models/densenet.py`: torchvision's DenseNet with a plain 3x3 stem of 2k channels (no BN, ReLU or pool after it)."
     m = DenseNet(growth_rate=growth_rate, block_config=blocks, num_init_features=2 * growth_rate, num_classes=num_classes)
@@ -179,6 +180,7 @@ def densenet_cifar(num_classes: int = 10, growth_rate: int = 32, blocks=(6, 12, 
     m.features.norm0 = m.features.relu0 = m.features.pool0 = nn.Identity()
     return m
 
+# %% ../nbs/05_cifar_nets.ipynb #2114a916
 class _Basic(nn.Module):   # kuangliu's BasicBlock: the shortcut a 1x1 conv + BN where the shape changes
     def __init__(self, cin, c, stride=1):
         super().__init__()
@@ -235,6 +237,7 @@ class DLA(nn.Module):
         for l in (self.base, self.layer1, self.layer2, self.layer3, self.layer4, self.layer5, self.layer6): x = l(x)
         return self.linear(x.mean((2, 3)))
 
+# %% ../nbs/05_cifar_nets.ipynb #7cb7bb19
 class _RegBlock(nn.Module):
     def __init__(self, w_in, w_out, stride, group_width, bottleneck_ratio, se_ratio):
         super().__init__()
@@ -292,6 +295,7 @@ class WideResNet(nn.Module):
         x = self.group2(self.group1(self.group0(self.conv0(x))))
         return self.fc(F.relu(self.bn(x)).mean((2, 3)))
 
+# %% ../nbs/05_cifar_nets.ipynb #c17ff73c
 class _Scale(nn.Module):
     def __init__(self, scale: float): super().__init__(); self.scale = scale
     def forward(self, x): return x * self.scale
@@ -318,10 +322,6 @@ def airbench_net(widths=(64, 256, 256), convs: int = 2, num_classes: int = 10) -
                          nn.MaxPool2d(3), nn.Flatten(), nn.Linear(widths[2], num_classes, bias=False), _Scale(1 / 9))
 
 # %% ../nbs/05_cifar_nets.ipynb #40d02a17
-class _GeluOutMlp(Mlp):
-    "timm's Mlp with a GELU after the second linear layer too, as omihub777/ViT-CIFAR's TransformerEncoder has it."
-    def forward(self, x): return self.act(super().forward(x))
-
 def _head_api(m: nn.Module) -> nn.Module:
     """Give a network timm's classifier interface if it lacks one -- `get_classifier()` (its last `nn.Linear`) and
     `reset_classifier(num_classes)` -- so that the package's training loop and fine-tuning find and replace its head as for any other."""
@@ -338,6 +338,7 @@ def _head_api(m: nn.Module) -> nn.Module:
     m.num_classes = m.get_classifier().out_features
     return m
 
+# %% ../nbs/05_cifar_nets.ipynb #8558c86a
 def _fixed(name: str, build, resolution_free: bool = True):
     "A registry builder for a network defined for 3-channel images; `resolution_free=False`: for 32 px only."
     def builder(num_classes, resolution, in_chans, **kw):
@@ -349,6 +350,7 @@ def _fixed(name: str, build, resolution_free: bool = True):
         return m
     return builder
 
+# %% ../nbs/05_cifar_nets.ipynb #51631443
 def _resnet50_cifar(num_classes, resolution, **kw):
     m = ResNet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, **kw)
     m.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)   # kuangliu's CIFAR stem
@@ -356,16 +358,23 @@ def _resnet50_cifar(num_classes, resolution, **kw):
     m.maxpool = nn.Identity()
     return m
 
+# %% ../nbs/05_cifar_nets.ipynb #48ce245e
+class _GeluOutMlp(Mlp):
+    "timm's Mlp with a GELU after the second linear layer too, as omihub777/ViT-CIFAR's TransformerEncoder has it."
+    def forward(self, x): return self.act(super().forward(x))
+
 def _vit_omihub(num_classes, resolution, **kw):
     check_patch('vit_7_384_p4_cifar', resolution, 4)
     return VisionTransformer(img_size=resolution, patch_size=4, embed_dim=384, depth=7, num_heads=12, mlp_ratio=1.0, num_classes=num_classes,
                              mlp_layer=_GeluOutMlp, **kw)
 
+# %% ../nbs/05_cifar_nets.ipynb #ccf5882c
 def _mixer_lucidrains(num_classes, resolution, **kw):
     check_patch('mlpmixer_6_512_p4_cifar', resolution, 4)
     n = (resolution // 4) ** 2   # lucidrains' Mixer: token MLP 4 x the patches wide, channel MLP 0.5 x the width (timm sizes both off the width)
     return MlpMixer(num_classes=num_classes, img_size=resolution, patch_size=4, num_blocks=6, embed_dim=512, mlp_ratio=(4 * n / 512, 0.5), **kw)
 
+# %% ../nbs/05_cifar_nets.ipynb #f03114d3
 CIFAR_ZOO = {   # name: (builder, family, source)
     **{f'resnet{d}_cifar': (lambda nc, r, d=d, **kw: CifarResNet(d, nc), 'cnn', 'chenyaofo/pytorch-cifar-models') for d in (20, 32, 44, 56)},
     **{f'vgg{d}_bn_cifar': (lambda nc, r, c=c, **kw: CifarVGG(c, nc), 'cnn', 'chenyaofo/pytorch-cifar-models') for d, c in ((11, 'A'), (13, 'B'), (16, 'D'), (19, 'E'))},

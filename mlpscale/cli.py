@@ -11,22 +11,21 @@ from dataclasses import fields, MISSING
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['HELP', 'EVAL_FIELDS', 'add_config_args', 'config_from_args', 'expand_recipe', 'OneLineParser', 'build_parser',
-           'cmd_eval', 'cmd_bench_loader', 'main', 'cli']
+__all__ = ['HELP', 'EVAL_FIELDS', 'add_config_args', 'config_from_args', 'expand_recipe', 'OneLineParser', 'cmd_train',
+           'cmd_eval', 'cmd_download', 'cmd_models', 'cmd_bench_loader', 'cmd_bench_infer', 'cmd_bench_train',
+           'cmd_run', 'cmd_pack', 'cmd_sweep', 'cmd_report', 'cmd_publish', 'cmd_runs', 'build_parser', 'main', 'cli']
 
 # %% ../nbs/23_cli.ipynb #fe70821e
 import torch
-from fastcore.imports import in_notebook
 from .core import MlpscaleError, get_device, check_choice, machine_name, write_json, fast_dtype
 from .pretrained import download, list_pretrained, pretrained_entry, pretrained_table
 from .models import model_entry, list_models, create_model, count_params
-from .data import DeviceLoader, load_dataset, bench_loader, check_dataset
+from .data import load_dataset, bench_loader, check_bench_loader, BENCH_LOADER_DATASETS
 from .pack import pack_folder
-from .evaluate import evaluate
-from .runs import start_run, end_run, recorded, list_runs, runs_table
-from .config import TrainConfig, RECIPES, amp_dtype, amp_used, run_dir_for
-from .train import train, prepare, dist_env, evaluate_random_views
-from .speed import bench_infer, format_table, COMPILE_MODES, bench_train, format_bench_train
+from .runs import recorded, list_runs, runs_table
+from .config import TrainConfig, RECIPES
+from .train import train, dist_env, evaluate_checkpoint
+from .speed import bench_infer, check_bench_infer, format_table, bench_train, format_bench_train
 from .experiments import run_experiment, sweep, parse_grid, experiment_params
 from .report import report, publish_run
 from .paper import reproduction_page
@@ -56,7 +55,7 @@ def config_from_args(ns: argparse.Namespace, cls=TrainConfig):
     return cls(**{f.name: getattr(ns, f.name) for f in fields(cls) if hasattr(ns, f.name)}).validate()
 
 def expand_recipe(argv: list[str], only: tuple | None = None) -> list[str]:
-    """`argv` with the flags of its `--recipe NAME` (a key of `mlpscale.train.RECIPES`) inserted before the flags given, so that
+    """`argv` with the flags of its `--recipe NAME` (a key of `mlpscale.config.RECIPES`) inserted before the flags given, so that
     every flag given explicitly wins (argparse keeps the last value); `only` keeps the recipe's flags that a command has."""
     names = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == '--recipe'] + [a.split('=', 1)[1] for a in argv if a.startswith('--recipe=')]
     if not names: return argv
@@ -95,22 +94,153 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"error: {self.prog.removeprefix('mlpscale ')}: {message} (see {self.prog} --help)\n")
 
-def build_parser() -> argparse.ArgumentParser:
-    "The `mlpscale` argument parser: one subcommand per job, the training flags generated from `TrainConfig`."
-    fmt = argparse.ArgumentDefaultsHelpFormatter
-    p = OneLineParser(prog='mlpscale', description='Train, fine-tune, benchmark and take apart MLPs on images.', formatter_class=fmt)
-    sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND', parser_class=OneLineParser)
-    add_config_args(sub.add_parser('train', help=HELP['train'], description=HELP['train'], formatter_class=fmt))
-    add_config_args(sub.add_parser('finetune', help=HELP['finetune'], description=HELP['finetune'], formatter_class=fmt),
-                    overrides={'model': None, 'epochs': 10, 'lr': 1e-3})
-    ev = sub.add_parser('eval', help=HELP['eval'], description=HELP['eval'], formatter_class=fmt)
-    add_config_args(ev, overrides={'model': None, 'batch_size': 1024, 'out_dir': None}, only=EVAL_FIELDS)
-    ev.add_argument('--json', default=None, help='also write the metrics to this JSON file')
-    ev.add_argument('--runs-dir', default='runs', help='the runs store: the record goes to <runs-dir>/eval/<model>-<dataset>-<hash>/ (or --out-dir)')
-    dl = sub.add_parser('download', help=HELP['download'], description=HELP['download'], formatter_class=fmt)
-    dl.add_argument('names', nargs='+', metavar='NAME', help="published checkpoint names (mlpscale models --pretrained), or 'all'")
-    dl.add_argument('--cache', default=None, help='folder to download into (default $MLPSCALE_CACHE/checkpoints)')
-    dl.add_argument('--force', action='store_true', help='download again even if the files are there')
+# %% ../nbs/23_cli.ipynb #33d06ce2
+def _print_metrics(m: dict):
+    keep = {k: v for k, v in m.items() if not isinstance(v, (list, dict))}
+    w = max(map(len, keep))
+    for k, v in keep.items(): print(f"{k:<{w}}  {round(v, 4) if isinstance(v, float) else v}")
+
+def cmd_train(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale train` and `mlpscale finetune`: the job the flags describe; rank 0 prints its metrics."
+    if a.command == 'finetune' and a.checkpoint is None: raise MlpscaleError("finetune needs --checkpoint (a run folder, model.safetensors or an official .pt)")
+    m = train(config_from_args(a), command=a.command, argv=argv[1:])
+    if dist_env()[0] == 0: _print_metrics(m)     # under torchrun: rank 0 reports
+
+def cmd_eval(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale eval`: a checkpoint on a test split (`mlpscale.train.evaluate_checkpoint`), its metrics and per-class accuracy printed."
+    if a.checkpoint is None: raise MlpscaleError("eval needs --checkpoint (a run folder, model.safetensors, an official weights file or a published name)")
+    r = evaluate_checkpoint(config_from_args(a), runs_dir=a.runs_dir, argv=argv[1:], json_path=a.json); _print_metrics(r)
+    print('per_class  ' + ', '.join(f'{n}: {v:.3f}' for n, v in zip(r.get('class_names') or range(len(r['per_class'])), r['per_class'])))
+
+def cmd_download(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale download`: published checkpoints by name (or all), every name checked before the first download."
+    names = list_pretrained() if a.names == ['all'] else a.names
+    for n in names: pretrained_entry(n)
+    for n in names: print(f"{n}: {download(n, cache=a.cache, force=a.force)}")
+
+def cmd_models(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale models`: registered models with their parameter counts, or (`--pretrained`) the published checkpoints."
+    if not a.pretrained:
+        for n in list_models(a.pattern):
+            with torch.device('meta'): k = count_params(create_model(n, num_classes=a.num_classes, resolution=a.resolution))
+            print(f'{n:<24}{k:>14,}')
+        return
+    keep = set(list_pretrained(a.pattern))
+    print(f"{'name':<36}{'data':<22}{'classes':>8}{'px':>5}{'epochs':>8}{'README top-1':>14}  defects")
+    for r in [r for r in pretrained_table() if r['name'] in keep]:
+        top = '' if r['readme_top1'] is None else f"{r['readme_top1']}%"
+        print(f"{r['name']:<36}{r['data']:<22}{r['classes']:>8,}{r['resolution']:>5}{r['epochs']:>8}{top:>14}  {r['defects'] or ''}")
+    print("README top-1: the official README's accuracy for fine-tuning this architecture on this dataset for 100 epochs (not of this file); "
+          "defects: see `mlpscale.pretrained` (python -c \"from mlpscale.pretrained import PRETRAINED; print(PRETRAINED['NAME'].defects)\")")
+
+# %% ../nbs/23_cli.ipynb #88c7420d
+def _positive_ints(s: str, flag: str) -> list[int]:
+    "Comma-separated positive integers, or one clear error naming the flag and the value."
+    try: vals = [int(v) for v in str(s).split(',') if v.strip()]
+    except ValueError: vals = []
+    if not vals or any(v < 1 for v in vals): raise MlpscaleError(f"{flag} {s!r} is not accepted: give positive integers separated by commas, e.g. 1,64,1024")
+    return vals
+
+def _bench_params(a: argparse.Namespace, *drop) -> dict:
+    "A benchmark's parameters for its record: its flags but the command's own and `drop`."
+    return {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'runs_dir', 'func', *drop)}
+
+def cmd_bench_loader(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale bench loader`: images/s of the device-resident loader against torchvision's DataLoader pipelines, recorded."
+    check_choice('dataset', a.dataset, BENCH_LOADER_DATASETS)
+    _positive_ints(str(a.batch_size), '--batch-size'); _positive_ints(str(a.batches), '--batches')
+    check_bench_loader(a.dataset, a.data_root)
+    _, out = recorded('bench-loader', _bench_params(a, 'json'), argv, a.runs_dir, lambda: _bench_loader_job(a), 'ratio')
+    print(f"recorded in {out}")
+
+def _bench_loader_job(a: argparse.Namespace) -> dict:
+    data = load_dataset(a.dataset, 'train', root=a.data_root)
+    r = bench_loader(data, batch_size=a.batch_size, batches=a.batches, resolution=a.resolution, num_workers=a.num_workers,
+                     device=a.device, scale=tuple(a.crop_scale), root=a.data_root, min_time=a.min_time)
+    print(f"dataset {r['dataset']}, batch {r['batch_size']}, {r['resolution']} px, device {r['device']}, {r['threads']} threads")
+    print(f"{'loader':<44}{'images/s':>12}")
+    print(f"{'mlpscale DeviceLoader':<44}{r['mlpscale_img_s']:>12,.0f}")
+    w = str(r['num_workers'])
+    print(f"{'torchvision ' + r['dataset'] + ' dataset + v2, ' + w + ' workers':<44}{r['torchvision_img_s']:>12,.0f}")
+    if 'torchvision_tensor_img_s' in r:
+        print(f"{'uint8 tensors + v2, ' + w + ' workers':<44}{r['torchvision_tensor_img_s']:>12,.0f}")
+    print(f"ratio: {r['ratio']:.1f}x" + (f" (against the uint8-tensor pipeline: {r['ratio_tensor']:.1f}x)" if 'ratio_tensor' in r else ''))
+    if a.json: write_json(a.json, r)
+    return r
+
+# %% ../nbs/23_cli.ipynb #853b7f6b
+def cmd_bench_infer(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale bench infer`: inference speed of registered models against the run's GEMM rate of each dtype, recorded."
+    for m in a.models.split(','): model_entry(m)
+    bs, rs = _positive_ints(a.batch_sizes, '--batch-sizes'), _positive_ints(a.resolutions, '--resolutions')
+    modes = [m for m in (a.compile or '').split(',') if m]
+    check_bench_infer(a.models.split(','), a.regimes.split(','), modes, a.paired, a.device)
+    def job():
+        rows = bench_infer([m for m in a.models.split(',') if m], batch_sizes=bs, resolutions=rs, device=a.device,
+                           dtypes=a.dtypes.split(',') if a.dtypes else None, compile=(False, *modes), regimes=tuple(a.regimes.split(',')),
+                           channels_last=a.channels_last, threads=a.threads, min_time=a.min_time, out=a.out, progress=True, paired=a.paired)
+        gemms = {r['dtype']: r['gemm_gflops_s'] for r in rows}
+        print(f"{machine_name(a.device)}: dtype chosen by auto: {fast_dtype(a.device)}; GEMM rate of each dtype measured in this run: "
+              + ', '.join(f"{d} {g:,.0f} GFLOP/s" for d, g in gemms.items()) + " (gemm_frac: a row's GFLOP/s over its own dtype's rate; paired_frac: the median over passes of a pass's FLOP/s over a GEMM timed right after it)")
+        print(format_table(rows))
+        return {'rows': rows, 'best_gemm_frac': max(r['gemm_frac'] for r in rows)}
+    _, out = recorded('bench-infer', _bench_params(a, 'out'), argv, a.runs_dir, job, 'best_gemm_frac')
+    print(f"recorded in {out}")
+
+def cmd_bench_train(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale bench train`: mlpscale's training step against the official-style step, recorded."
+    model_entry(a.model)
+    for k in ('resolution', 'batch_size', 'steps'): _positive_ints(str(getattr(a, k)), '--' + k.replace('_', '-'))
+    get_device(a.device)   # the rest of bench_train's arguments are argparse choices
+    def job():
+        r = bench_train(a.model, a.resolution, a.batch_size, a.device, steps=a.steps, warmup=a.warmup, amp=a.amp,
+                        compile=a.compile, num_workers=a.num_workers, products=a.products, layout=a.layout)
+        print(format_bench_train(r)); return r
+    r, out = recorded('bench-train', _bench_params(a, 'json'), argv, a.runs_dir, job, 'mlpscale_fraction_of_gemm')
+    print(f"recorded in {out}")
+    if a.json: write_json(a.json, r)
+
+# %% ../nbs/23_cli.ipynb #35d53cf3
+def cmd_run(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale run`: an experiment notebook with papermill into a run folder of its own."
+    print(f'finished: {run_experiment(a.experiment, dict(a.param), runs_dir=a.runs_dir, kernel=a.kernel)}')
+
+def cmd_pack(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale pack`: an ImageFolder tree into memory-mapped uint8 shards."
+    for split, idx in pack_folder(a.src, a.out, resolution=a.resolution, shard_size=a.shard_size, seed=a.seed).items():
+        print(f"{split}: {idx['n']:,} images in {len(idx['shards'])} shards at {idx['resolution']} px, "
+              f"{len(idx['classes'])} classes; skipped {len(idx['skipped'])}" +
+              ''.join(f"\n  skipped {k['file']}: {k['reason']}" for k in idx['skipped']))
+    print(f"train with: mlpscale train --dataset packed --data-path {a.out}")
+
+def cmd_sweep(a: argparse.Namespace, argv: list[str]) -> int:
+    "`mlpscale sweep`: an experiment at every point of a grid; exit status 1 when a point failed (the table says which)."
+    rows = sweep(a.experiment, parse_grid(a.grid, experiment_params(a.experiment)), dict(a.param), runs_dir=a.runs_dir, kernel=a.kernel)
+    print(runs_table(rows))
+    return int(any(r['status'] != 'finished' for r in rows))
+
+def cmd_report(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale report`: tables and charts of the runs store, and the paper-reproduction page."
+    if not Path(a.runs_dir).is_dir(): raise MlpscaleError(f"--runs-dir {a.runs_dir} does not exist: there are no runs to report (run some with mlpscale train / run)")
+    w = report(a.runs_dir, a.out, a.experiment)
+    print(f"wrote {w['index']}: {len(w['tables'])} tables, {len(w['figures'])} figures, failed runs in {w['failed']['md']}"
+          + (f"; {len(w['running'])} still running" if w['running'] else ''))
+    if a.experiment in (None, 'train', 'finetune'):
+        p = reproduction_page(a.runs_dir, a.out)
+        print(f"wrote {p['md']}: {sum(r['ours'] is not None for r in p['scratch'])} of {len(p['scratch'])} from-scratch rows "
+              f"and {sum(r['ours'] is not None for r in p['finetune'])} of {len(p['finetune'])} fine-tuning cells have a run")
+
+def cmd_publish(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale publish`: finished papermill runs' executed notebooks into the docs sources."
+    for d in a.run_dirs: print(f"published {d} -> {publish_run(d, a.dest)}")
+
+def cmd_runs(a: argparse.Namespace, argv: list[str]):
+    "`mlpscale runs`: the runs store as a table, failed runs below it."
+    print(runs_table(list_runs(a.runs_dir, a.experiment)))
+
+# %% ../nbs/23_cli.ipynb #65f4a6cb
+def _bench_parsers(sub, fmt):
+    "`mlpscale bench loader | infer | train`."
     b = sub.add_parser('bench', help=HELP['bench'], description=HELP['bench'], formatter_class=fmt)
     bs = b.add_subparsers(dest='what', required=True, metavar='WHAT', parser_class=OneLineParser)
     bl = bs.add_parser('loader', help='images/s of the device-resident loader vs torchvision DataLoader + transforms.v2', formatter_class=fmt)
@@ -140,7 +270,29 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument('--products', action=argparse.BooleanOptionalAction, default=True, help="also time the step's matrix products alone: the ceiling of its share of the GEMM rate at its shapes")
     bt.add_argument('--layout', default='auto', choices=['auto', 'batch-first'], help="auto: as mlpscale train runs the step (compiled on a CPU: the B-MLP features first, mlpscale.models.FeaturesFirst); batch-first: the model's own layout, for comparison")
     bt.add_argument('--json', default=None, help='also write the result to this JSON file')
-    for q in (bl, bi, bt): q.add_argument('--runs-dir', default='runs', help='the runs store: the result is recorded in <runs-dir>/bench-<what>/<id>/')
+    for q, func in ((bl, cmd_bench_loader), (bi, cmd_bench_infer), (bt, cmd_bench_train)):
+        q.add_argument('--runs-dir', default='runs', help='the runs store: the result is recorded in <runs-dir>/bench-<what>/<id>/')
+        q.set_defaults(func=func)
+
+# %% ../nbs/23_cli.ipynb #ab4dc73e
+def _job_parsers(sub, fmt):
+    "`mlpscale train`, `finetune`, `eval` (the flags of `TrainConfig`) and `download`."
+    add_config_args(sub.add_parser('train', help=HELP['train'], description=HELP['train'], formatter_class=fmt))
+    add_config_args(sub.add_parser('finetune', help=HELP['finetune'], description=HELP['finetune'], formatter_class=fmt),
+                    overrides={'model': None, 'epochs': 10, 'lr': 1e-3})
+    ev = sub.add_parser('eval', help=HELP['eval'], description=HELP['eval'], formatter_class=fmt)
+    add_config_args(ev, overrides={'model': None, 'batch_size': 1024, 'out_dir': None}, only=EVAL_FIELDS)
+    ev.add_argument('--json', default=None, help='also write the metrics to this JSON file')
+    ev.add_argument('--runs-dir', default='runs', help='the runs store: the record goes to <runs-dir>/eval/<model>-<dataset>-<hash>/ (or --out-dir)')
+    for name, func in (('train', cmd_train), ('finetune', cmd_train), ('eval', cmd_eval)): sub.choices[name].set_defaults(func=func)
+    dl = sub.add_parser('download', help=HELP['download'], description=HELP['download'], formatter_class=fmt)
+    dl.add_argument('names', nargs='+', metavar='NAME', help="published checkpoint names (mlpscale models --pretrained), or 'all'")
+    dl.add_argument('--cache', default=None, help='folder to download into (default $MLPSCALE_CACHE/checkpoints)')
+    dl.add_argument('--force', action='store_true', help='download again even if the files are there')
+    dl.set_defaults(func=cmd_download)
+
+def _store_parsers(sub, fmt):
+    "`mlpscale run`, `pack`, `sweep`, `report`, `publish`, `runs` and `models`."
     r = sub.add_parser('run', help=HELP['run'], description=HELP['run'], formatter_class=fmt)
     r.add_argument('experiment', help='name of a notebook in nbs/experiments (or a path to one)')
     r.add_argument('-p', '--param', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help='a papermill parameter (repeatable)')
@@ -165,181 +317,39 @@ def build_parser() -> argparse.ArgumentParser:
     ms = sub.add_parser('models', help=HELP['models'], description=HELP['models'], formatter_class=fmt)
     ms.add_argument('pattern', nargs='?', default='*'); ms.add_argument('--num-classes', type=int, default=10); ms.add_argument('--resolution', type=int, default=32)
     ms.add_argument('--pretrained', action='store_true', help='list the published checkpoints instead (name, data, classes, resolution, epochs, README accuracy)')
+    for q, func in ((r, cmd_run), (pk, cmd_pack), (sw, cmd_sweep), (rp, cmd_report), (pb, cmd_publish), (rs, cmd_runs), (ms, cmd_models)):
+        q.set_defaults(func=func)
+
+def build_parser() -> argparse.ArgumentParser:
+    "The `mlpscale` argument parser: one subcommand per job, each with the function that runs it (`func`); the training flags generated from `TrainConfig`."
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    p = OneLineParser(prog='mlpscale', description='Train, fine-tune, benchmark and take apart MLPs on images.', formatter_class=fmt)
+    sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND', parser_class=OneLineParser)
+    _job_parsers(sub, fmt); _bench_parsers(sub, fmt); _store_parsers(sub, fmt)
     return p
 
-# %% ../nbs/23_cli.ipynb #86adee68
-def _print_metrics(m: dict):
-    keep = {k: v for k, v in m.items() if not isinstance(v, (list, dict))}
-    w = max(map(len, keep))
-    for k, v in keep.items(): print(f"{k:<{w}}  {round(v, 4) if isinstance(v, float) else v}")
-
-def cmd_eval(cfg: TrainConfig, runs_dir: str | Path | None = 'runs', argv: list[str] | None = None, json_path: str | None = None) -> dict:
-    """Evaluate `cfg.checkpoint` on the test split of `cfg.dataset` (fixed TTA views: `cfg.tta`; the official random views:
-    `cfg.tta_random`). The result goes to the runs store (`<runs_dir>/eval/<model>-<dataset>-<hash>/`, or `cfg.out_dir`; none
-    when `runs_dir` is None) and, if asked, to `json_path`."""
-    if cfg.checkpoint is None: raise MlpscaleError("eval needs --checkpoint (a run folder, model.safetensors, an official weights file or a published name)")
-    out = run_dir_for(cfg, 'eval', runs_dir) if runs_dir is not None or cfg.out_dir else None
-    dev, _, test_data, model, res = prepare(cfg, purpose='eval')
-    info = None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        info = start_run(out, 'eval', cfg.to_dict(), command=['mlpscale', 'eval', *(argv or [])])
-    try:
-        dl = DeviceLoader(test_data, cfg.batch_size, train=False, resolution=res, device=dev, interp=cfg.interp)
-        r = evaluate(model.to(dev), dl, n_views=cfg.tta, class_names=test_data.classes, amp_dtype=amp_dtype(cfg, dev), progress=cfg.progress)
-        r = {'main': 'test_top1', 'test_top1': r['top1'], 'test_top5': r['top5'], 'test_loss': r['loss'], **r}
-        if cfg.tta_random > 0:
-            rnd = evaluate_random_views(model, test_data, cfg, res, dev, progress=cfg.progress)
-            r.update(test_top1_tta_random=rnd['top1'], test_top5_tta_random=rnd['top5'], tta_random_views=cfg.tta_random)
-        r.update(model=getattr(model, 'model_name', cfg.model), dataset=cfg.dataset, checkpoint=str(cfg.checkpoint), resolution=res, test_images=len(test_data),
-                 published_checkpoint=getattr(model, 'pretrained_name', None),
-                 interp=cfg.interp, synthetic=cfg.dataset == 'synthetic',
-                 amp_used=amp_used(cfg, dev), machine=machine_name(dev))   # auto: the machine's fastest dtype
-    except BaseException as e:
-        if info is not None:
-            end_run(out, info, 'failed', error=str(e).splitlines()[0] if str(e) else type(e).__name__)
-        raise
-    if info is not None:
-        end_run(out, info, 'finished', metrics=r); r['out_dir'] = str(out)
-    if json_path:
-        write_json(json_path, r)
-    return r
-
-def cmd_bench_loader(a) -> dict:
-    "`mlpscale bench loader`: images/s of the device-resident loader against torchvision's DataLoader pipelines; prints the table (and writes `a.json`)."
-    data = load_dataset(a.dataset, 'train', root=a.data_root)
-    r = bench_loader(data, batch_size=a.batch_size, batches=a.batches, resolution=a.resolution, num_workers=a.num_workers,
-                     device=a.device, scale=tuple(a.crop_scale), root=a.data_root, min_time=a.min_time)
-    print(f"dataset {r['dataset']}, batch {r['batch_size']}, {r['resolution']} px, device {r['device']}, {r['threads']} threads")
-    print(f"{'loader':<44}{'images/s':>12}")
-    print(f"{'mlpscale DeviceLoader':<44}{r['mlpscale_img_s']:>12,.0f}")
-    w = str(r['num_workers'])
-    print(f"{'torchvision ' + r['dataset'] + ' dataset + v2, ' + w + ' workers':<44}{r['torchvision_img_s']:>12,.0f}")
-    if 'torchvision_tensor_img_s' in r:
-        print(f"{'uint8 tensors + v2, ' + w + ' workers':<44}{r['torchvision_tensor_img_s']:>12,.0f}")
-    print(f"ratio: {r['ratio']:.1f}x" + (f" (against the uint8-tensor pipeline: {r['ratio_tensor']:.1f}x)" if 'ratio_tensor' in r else ''))
-    if a.json:
-        write_json(a.json, r)
-    return r
-
-def _positive_ints(s: str, flag: str) -> list[int]:
-    "Comma-separated positive integers, or one clear error naming the flag and the value."
-    try: vals = [int(v) for v in str(s).split(',') if v.strip()]
-    except ValueError: vals = []
-    if not vals or any(v < 1 for v in vals): raise MlpscaleError(f"{flag} {s!r} is not accepted: give positive integers separated by commas, e.g. 1,64,1024")
-    return vals
-
+# %% ../nbs/23_cli.ipynb #e582a4bf
 def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `mlpscale` command; bad input ends with one `error:` line and exit status 2."
+    "Entry point of the `mlpscale` command: the subcommand's function on the parsed flags; bad input ends with one `error:` line and exit status 2."
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in ('train', 'finetune', 'eval'): argv = expand_recipe(argv, EVAL_FIELDS if argv[0] == 'eval' else None)
     except MlpscaleError as e:
         print(f'error: {e}', file=sys.stderr); return 2
     a = build_parser().parse_args(argv)
-    try:
-        if a.command in ('train', 'finetune'):
-            if a.command == 'finetune' and a.checkpoint is None: raise MlpscaleError("finetune needs --checkpoint (a run folder, model.safetensors or an official .pt)")
-            m = train(config_from_args(a), command=a.command, argv=argv[1:])
-            if dist_env()[0] == 0: _print_metrics(m)     # under torchrun: rank 0 reports
-        elif a.command == 'eval':
-            if a.checkpoint is None: raise MlpscaleError("eval needs --checkpoint (a run folder, model.safetensors, an official weights file or a published name)")
-            r = cmd_eval(config_from_args(a), runs_dir=a.runs_dir, argv=argv[1:], json_path=a.json); _print_metrics(r)
-            print('per_class  ' + ', '.join(f'{n}: {v:.3f}' for n, v in zip(r.get('class_names') or range(len(r['per_class'])), r['per_class'])))
-        elif a.command == 'bench' and a.what == 'loader':
-            check_choice('dataset', a.dataset, ('cifar10', 'cifar100', 'stl10', 'tinyimagenet', 'imagefolder', 'synthetic'))
-            _positive_ints(str(a.batch_size), '--batch-size'); _positive_ints(str(a.batches), '--batches')
-            if a.dataset != 'synthetic': check_dataset(a.dataset, 'train', root=a.data_root)
-            params = {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'json', 'runs_dir')}
-            _, out = recorded('bench-loader', params, argv, a.runs_dir, lambda: cmd_bench_loader(a), 'ratio')
-            print(f"recorded in {out}")
-        elif a.command == 'bench' and a.what == 'infer':
-            ints = lambda s, flag: _positive_ints(s, flag)
-            for m in a.models.split(','): model_entry(m)
-            bs, rs = ints(a.batch_sizes, '--batch-sizes'), ints(a.resolutions, '--resolutions')
-            for r in a.regimes.split(','): check_choice('regime', r, ('model', 'end2end'))
-            modes = [m for m in (a.compile or '').split(',') if m]
-            for m in modes: check_choice('--compile', m, COMPILE_MODES[1:])
-            if a.paired < 0: raise MlpscaleError(f"--paired {a.paired}: must be >= 0")
-            get_device(a.device)
-            def job():
-                rows = bench_infer([m for m in a.models.split(',') if m], batch_sizes=bs, resolutions=rs,
-                                   device=a.device, dtypes=a.dtypes.split(',') if a.dtypes else None, compile=(False, *modes),
-                                   regimes=tuple(a.regimes.split(',')), channels_last=a.channels_last, threads=a.threads, min_time=a.min_time,
-                                   out=a.out, progress=True, paired=a.paired)
-                gemms = {r['dtype']: r['gemm_gflops_s'] for r in rows}
-                print(f"{machine_name(a.device)}: dtype chosen by auto: {fast_dtype(a.device)}; GEMM rate of each dtype measured in this run: "
-                      + ', '.join(f"{d} {g:,.0f} GFLOP/s" for d, g in gemms.items()) + " (gemm_frac: a row's GFLOP/s over its own dtype's rate; paired_frac: the median over passes of a pass's FLOP/s over a GEMM timed right after it)")
-                print(format_table(rows))
-                return {'rows': rows, 'best_gemm_frac': max(r['gemm_frac'] for r in rows)}
-            params = {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'out', 'runs_dir')}
-            _, out = recorded('bench-infer', params, argv, a.runs_dir, job, 'best_gemm_frac')
-            print(f"recorded in {out}")
-        elif a.command == 'bench' and a.what == 'train':
-            model_entry(a.model)
-            for k in ('resolution', 'batch_size', 'steps'): _positive_ints(str(getattr(a, k)), '--' + k.replace('_', '-'))
-            get_device(a.device)
-            def job():
-                r = bench_train(a.model, a.resolution, a.batch_size, a.device, steps=a.steps, warmup=a.warmup, amp=a.amp,
-                                compile=a.compile, num_workers=a.num_workers, products=a.products, layout=a.layout)
-                print(format_bench_train(r)); return r
-            params = {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'json', 'runs_dir')}
-            r, out = recorded('bench-train', params, argv, a.runs_dir, job, 'mlpscale_fraction_of_gemm')
-            print(f"recorded in {out}")
-            if a.json:
-                write_json(a.json, r)
-        elif a.command == 'run':
-            out = run_experiment(a.experiment, dict(a.param), runs_dir=a.runs_dir, kernel=a.kernel)
-            print(f'finished: {out}')
-        elif a.command == 'pack':
-            for split, idx in pack_folder(a.src, a.out, resolution=a.resolution, shard_size=a.shard_size, seed=a.seed).items():
-                print(f"{split}: {idx['n']:,} images in {len(idx['shards'])} shards at {idx['resolution']} px, "
-                      f"{len(idx['classes'])} classes; skipped {len(idx['skipped'])}" +
-                      ''.join(f"\n  skipped {k['file']}: {k['reason']}" for k in idx['skipped']))
-            print(f"train with: mlpscale train --dataset packed --data-path {a.out}")
-        elif a.command == 'sweep':
-            if not a.grid: raise MlpscaleError("sweep needs at least one grid axis: -g key=v1,v2")
-            rows = sweep(a.experiment, parse_grid(a.grid, experiment_params(a.experiment)), dict(a.param), runs_dir=a.runs_dir, kernel=a.kernel)
-            print(runs_table(rows))
-            if any(r['status'] != 'finished' for r in rows): return 1   # some points failed: the table says which
-        elif a.command == 'report':
-            if not Path(a.runs_dir).is_dir(): raise MlpscaleError(f"--runs-dir {a.runs_dir} does not exist: there are no runs to report (run some with mlpscale train / run)")
-            w = report(a.runs_dir, a.out, a.experiment)
-            print(f"wrote {w['index']}: {len(w['tables'])} tables, {len(w['figures'])} figures, failed runs in {w['failed']['md']}"
-                  + (f"; {len(w['running'])} still running" if w['running'] else ''))
-            if a.experiment in (None, 'train', 'finetune'):
-                p = reproduction_page(a.runs_dir, a.out)
-                print(f"wrote {p['md']}: {sum(r['ours'] is not None for r in p['scratch'])} of {len(p['scratch'])} from-scratch rows "
-                      f"and {sum(r['ours'] is not None for r in p['finetune'])} of {len(p['finetune'])} fine-tuning cells have a run")
-        elif a.command == 'publish':
-            for d in a.run_dirs: print(f"published {d} -> {publish_run(d, a.dest)}")
-        elif a.command == 'runs':
-            print(runs_table(list_runs(a.runs_dir, a.experiment)))
-        elif a.command == 'download':
-            names = list_pretrained() if a.names == ['all'] else a.names
-            for n in names: pretrained_entry(n)                        # every name checked before the first download
-            for n in names: print(f"{n}: {download(n, cache=a.cache, force=a.force)}")
-        elif a.command == 'models' and a.pretrained:
-            keep = set(list_pretrained(a.pattern))
-            rows = [r for r in pretrained_table() if r['name'] in keep]
-            print(f"{'name':<36}{'data':<22}{'classes':>8}{'px':>5}{'epochs':>8}{'README top-1':>14}  defects")
-            for r in rows:
-                top = '' if r['readme_top1'] is None else f"{r['readme_top1']}%"
-                print(f"{r['name']:<36}{r['data']:<22}{r['classes']:>8,}{r['resolution']:>5}{r['epochs']:>8}{top:>14}  {r['defects'] or ''}")
-            print("README top-1: the official README's accuracy for fine-tuning this architecture on this dataset for 100 epochs (not of this file); "
-                  "defects: see `mlpscale.pretrained` (python -c \"from mlpscale.pretrained import PRETRAINED; print(PRETRAINED['NAME'].defects)\")")
-        elif a.command == 'models':
-            for n in list_models(a.pattern):
-                with torch.device('meta'): k = count_params(create_model(n, num_classes=a.num_classes, resolution=a.resolution))
-                print(f'{n:<24}{k:>14,}')
+    try: return a.func(a, argv) or 0
     except MlpscaleError as e:
         print(f'error: {e}', file=sys.stderr); return 2
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr); return 130
-    return 0
 
 def cli():
     "The console script `mlpscale`: `main` on the command line's arguments, its return value the exit status."
     sys.exit(main())
 
-if __name__ == '__main__' and not in_notebook(): cli()
+def _interactive() -> bool:
+    "Is this code running inside IPython (a notebook, or nbdev's test shell that executes this chapter) rather than as `python -m mlpscale.cli`?"
+    ip = sys.modules.get('IPython')
+    return ip is not None and ip.get_ipython() is not None
+
+if __name__ == '__main__' and not _interactive(): cli()

@@ -19,9 +19,10 @@ from .core import MlpscaleError, check_choice, params_hash, fast_dtype
 from .models import model_entry, checkpoint_model_name
 from .data import DATASETS
 
-# %% ../nbs/11_config.ipynb #b4f24c09
+# %% ../nbs/11_config.ipynb #8cf68a04
 def _f(default, help, **kw): return field(default=default, metadata={'help': help, **kw})
 
+# %% ../nbs/11_config.ipynb #b4f24c09
 @dataclass
 class TrainConfig:
     "Everything that defines a training, fine-tuning or evaluation job. Field names are the CLI flags."
@@ -121,7 +122,10 @@ class TrainConfig:
         if bad: raise MlpscaleError(f"unknown configuration keys {bad}; accepted: {', '.join(sorted(names))}")
         return cls(**d).validate()
 
+# %% ../nbs/11_config.ipynb #f12360d8
 OPTIMIZERS = ('lion', 'adamw', 'sgd')
+
+# %% ../nbs/11_config.ipynb #03cf35da
 # The official fine-tuning recipe: the README's command (`finetune.py ... --batch_size 2048 --epochs 100 --lr 0.01 --weight_decay 0.0001
 # --crop_scale 0.4 1. --crop_ratio 1. 1. --optimizer sgd --augment --mode finetune --smooth 0.3`) as finetune.py, its parser and
 # utils/optimizer.py actually run it: SGD with momentum 0.9 and no Nesterov (MomentumSGD); the head at lr, the body at 0.1 lr; the
@@ -133,6 +137,8 @@ RECIPES = {
                               weight_decay=0.0, clip_grad=1.0, label_smoothing=0.3, mixup=0.0, cutmix=0.0, crop=True, crop_scale=(0.4, 1.0),
                               crop_ratio=(1.0, 1.0), flip=True, epochs=100, batch_size=2048, mode='full', interp='area', amp='tf32', tta_random=100),
 }
+
+# %% ../nbs/11_config.ipynb #d0e111fc
 # the fields that do not change what is computed: left out of the run id
 NON_IDENTITY = ('out_dir', 'resume', 'progress', 'device', 'data_root', 'data_path', 'download', 'max_steps', 'recipe')
 

@@ -14,12 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 # %% auto #0
 __all__ = ['CIFAR_MEAN', 'CIFAR_STD', 'STL10_MEAN', 'STL10_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'NORM_STATS', 'DATASETS',
-           'INTERPS', 'norm_stats', 'ImageData', 'synthetic_data', 'load_resized', 'resize_images', 'folder_items',
-           'load_dataset', 'resize_uint8', 'check_dataset', 'interp_matrix', 'random_boxes', 'device_const',
-           'augment_batch', 'draw_aug_params', 'normalize_batch', 'host_generator', 'mixup', 'cutmix', 'mix_batch',
-           'resize_crops', 'resize_area', 'ffcv_center_box', 'ffcv_center_crop', 'ffcv_random_boxes',
-           'ffcv_smart_resize', 'stable_seed', 'DeviceLoader', 'tv_augment', 'TensorImageDataset', 'endless',
-           'bench_loader']
+           'INTERPS', 'BENCH_LOADER_DATASETS', 'norm_stats', 'ImageData', 'synthetic_data', 'load_resized',
+           'resize_images', 'folder_items', 'load_dataset', 'resize_uint8', 'check_dataset', 'interp_matrix',
+           'random_boxes', 'device_const', 'augment_batch', 'draw_aug_params', 'normalize_batch', 'host_generator',
+           'mixup', 'cutmix', 'mix_batch', 'resize_crops', 'resize_area', 'ffcv_center_box', 'ffcv_center_crop',
+           'ffcv_random_boxes', 'ffcv_smart_resize', 'stable_seed', 'DeviceLoader', 'tv_augment', 'TensorImageDataset',
+           'endless', 'bench_loader', 'check_bench_loader']
 
 # %% ../nbs/06_data.ipynb #3ddacf50
 import numpy as np
@@ -162,6 +162,7 @@ def _load_ffcv(path: Path, resolution: int) -> np.ndarray:
     x = ffcv_center_crop(ffcv_smart_resize(torch.from_numpy(a).permute(2, 0, 1)[None], resolution), resolution)
     return x[0].permute(1, 2, 0).numpy()
 
+# %% ../nbs/06_data.ipynb #a23221ff
 def resize_images(paths: list, resolution: int, desc: str = 'resizing', interp: str = 'bilinear') -> tuple[np.ndarray, list]:
     """Decode and resize `paths` to `resolution` (threads; PIL releases the GIL). Returns the images and the indices that failed.
     `interp='bilinear'`: shorter side to `resolution` (PIL bicubic), centre crop; `'area'`: the official FFCV preprocessing."""
@@ -174,6 +175,7 @@ def resize_images(paths: list, resolution: int, desc: str = 'resizing', interp: 
         list(tqdm(ex.map(one, range(len(paths))), total=len(paths), desc=desc, leave=False))
     return out, sorted(bad)
 
+# %% ../nbs/06_data.ipynb #e7b30b66
 def _folder_layout(name, folder: Path, split: str) -> tuple[Path, list]:
     "Check an ImageFolder tree's layout without reading images: the folder of `split` and the class names (from train/)."
     folder = Path(folder); train = folder/'train'
@@ -199,6 +201,7 @@ def folder_items(name, folder: Path, split: str):
             if p.suffix.lower() in exts: paths.append(p); labels.append(ci)
     return paths, labels, classes
 
+# %% ../nbs/06_data.ipynb #4030cf06
 def _imagefolder_split(name, folder, split, resolution, interp='bilinear'):
     folder = Path(folder)
     _folder_layout(name, folder, split)   # the same check as check_dataset, also when the cache holds the split
@@ -409,6 +412,7 @@ def _linear_taps(S: int, d: int) -> np.ndarray:
     out = np.stack([sx, np.minimum(sx + 1, s - 1), w0, w1]).astype(np.int64)
     return np.concatenate([np.zeros((4, 1, d), np.int64), out], 1)
 
+# %% ../nbs/06_data.ipynb #433c1f6f
 @lru_cache(maxsize=4096)
 def _area_taps(s: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     "OpenCV's `computeResizeAreaTab` (downsampling, s >= d): per output its source taps in order and float32 weights, (d, T)."
@@ -429,6 +433,7 @@ def _int_factor(s: int, d: int) -> int:
     scale = 1.0 / (d / s); i = int(np.rint(scale))
     return i if s >= d and abs(scale - i) < np.finfo(np.float64).eps else 0
 
+# %% ../nbs/06_data.ipynb #939579a0
 @lru_cache(maxsize=64)
 def _linear_table(S: int, d: int, device: str) -> torch.Tensor: return torch.from_numpy(_linear_taps(S, d)).to(device)
 
@@ -448,6 +453,7 @@ def _cols(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:   # x (B, R, W), 
 def _rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:   # x (B, C, H, w), idx (B, d) -> (B, C, d, w)
     return x.gather(2, idx[:, None, :, None].expand(-1, x.shape[1], -1, x.shape[3]))
 
+# %% ../nbs/06_data.ipynb #84107daf
 def _resize_branch(x, branch, y0, x0, bh, bw, oh, ow, flip=None):
     """Boxes of a uint8 batch that all take one branch of cv::resize(INTER_AREA): 'linear' (upsampling), 'fast' (integer
     factors), 'area'; mirrored where `flip`."""
@@ -481,6 +487,7 @@ def _resize_branch(x, branch, y0, x0, bh, bw, oh, ow, flip=None):
     out = acc.round().clamp(0, 255).to(torch.uint8)
     return out if flip is None else torch.where(flip[:, None, None, None], out.flip(-1), out)
 
+# %% ../nbs/06_data.ipynb #2f430874
 def resize_crops(x: torch.Tensor, boxes, size, flip=None) -> torch.Tensor:
     """Crop the box `(y0, x0, h, w)` (ints or int tensors (B,)) of every uint8 image of `x` (B, C, H, W) and resize it to
     `size` (int or (h, w)) exactly as `cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)` does; then mirror where `flip`."""
@@ -550,6 +557,7 @@ def _normalize_tv(x: torch.Tensor, mean, std, dtype=torch.float32) -> torch.Tens
 def stable_seed(*xs) -> int:
     return int.from_bytes(hashlib.sha256(repr(xs).encode()).digest()[:7], 'little')
 
+# %% ../nbs/06_data.ipynb #1c0e0b25
 class DeviceLoader:
     """Batches of a whole `ImageData` split held on `device`, augmented there with batched tensor ops. `train`: shuffled
     order, `drop_last`; `augment` (default `train`): random crops and flips, drawn from `(seed, epoch, step)`;
@@ -667,3 +675,11 @@ def bench_loader(data: ImageData, batch_size: int = 256, batches: int = 40, reso
     else: r['torchvision_img_s'] = tv_rate(tensor_ds)
     r['ratio'] = ours / r['torchvision_img_s']
     return r
+
+# %% ../nbs/06_data.ipynb #36cc5add
+BENCH_LOADER_DATASETS = ('cifar10', 'cifar100', 'stl10', 'tinyimagenet', 'imagefolder', 'synthetic')
+
+def check_bench_loader(dataset: str, root=None):
+    "One clear error for a dataset the loader benchmark cannot read: an unknown name, or missing or damaged files (`check_dataset`)."
+    check_choice('dataset', dataset, BENCH_LOADER_DATASETS)
+    if dataset != 'synthetic': check_dataset(dataset, 'train', root=root)

@@ -132,6 +132,7 @@ PATH_PARAMS = ('data_root', 'data_path', 'checkpoint', 'runs_dir')
 
 def _is_count(v) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= 1
 
+# %% ../nbs/20_experiments.ipynb #0ce065c6
 def _check_field_type(name: str, v, hint):
     args = typing.get_args(hint)
     base = next((a for a in args if a is not type(None)), hint) if args else hint
@@ -153,6 +154,7 @@ def _check_train_fields(params: dict):
     except MlpscaleError: raise
     except (TypeError, ValueError) as e: raise MlpscaleError(f"these parameters do not make a training job: {e}") from None
 
+# %% ../nbs/20_experiments.ipynb #c5e584c3
 def _published(v) -> bool:
     "Is `v` the name of a published checkpoint (`mlpscale.pretrained`), which is found or downloaded by name?"
     return is_pretrained_name(v)
@@ -161,6 +163,7 @@ def _check_path(name: str, v):
     if v is not None and not Path(str(v)).expanduser().exists() and not _published(v):
         raise MlpscaleError(f"{name}={str(v)!r} does not exist: expected a run folder, a model.safetensors, an official weights file or a published checkpoint's name")
 
+# %% ../nbs/20_experiments.ipynb #6f9ba2c3
 def _check_data(params: dict, checked: set | None = None):
     "Both splits of `params['dataset']` where they are read from (`check_dataset`: the error `load_dataset` would raise)."
     ds = params.get('dataset')
@@ -171,6 +174,7 @@ def _check_data(params: dict, checked: set | None = None):
         check_dataset(ds, split, root=params.get('data_root'), download=bool(params.get('download', False)), data_path=params.get('data_path'))
     if checked is not None: checked.add(key)
 
+# %% ../nbs/20_experiments.ipynb #6ae88b74
 def check_params(params: dict, declared: dict | None = None, data: bool = True, _checked: set | None = None) -> None:
     "Refuse bad values in an experiment's resolved `params` (see above) with one-line `MlpscaleError`s; `data`: check the data too."
     declared = declared or {}
@@ -263,6 +267,7 @@ def run_command(given: dict, experiment: str = 'train') -> str:
         if k != 'out_dir': parts += ['-p', k, cli_value(v)]
     return shlex.join(parts)
 
+# %% ../nbs/20_experiments.ipynb #ee51c6f5
 def _absolute(v):
     "A path as an absolute path; a published checkpoint's name (not a path here) as it is."
     return v if _published(v) and not Path(v).exists() else str(Path(str(v)).expanduser().resolve())
@@ -285,6 +290,7 @@ def _prepare(declared: dict, params: dict | None, _checked: set | None = None) -
     check_params(full, declared, _checked=_checked)
     return full, {k: full[k] for k in given}
 
+# %% ../nbs/20_experiments.ipynb #9d4d36c5
 def run_experiment(name: str, params: dict | None = None, runs_dir: str | os.PathLike = 'runs', kernel: str = 'python3',
                    progress: bool = True, exp_dir: str | os.PathLike | None = None) -> Path:
     "Check `params`, then execute experiment `name` with them into a new folder `runs_dir/name/<run-id>/`; return that folder."
@@ -359,6 +365,7 @@ def _no_folder_row(experiment: str, params: dict, error: str) -> dict:
 def sweep(experiment: str, grid: dict[str, list], fixed: dict | None = None, runs_dir: str | os.PathLike = 'runs',
           progress: bool = True, exp_dir: str | os.PathLike | None = None, kernel: str = 'python3') -> list[dict]:
     "Check every point of `grid` (cartesian product, with `fixed` parameters), then run `experiment` at each; go on after failures; one summary row per point."
+    if not grid: raise MlpscaleError("sweep needs at least one grid axis: -g key=v1,v2")
     fixed = dict(fixed or {})
     both = sorted(set(grid) & set(fixed))
     if both: raise MlpscaleError(f"parameter{'s' if len(both) > 1 else ''} {', '.join(map(repr, both))} given both in the grid and as fixed; give each once")

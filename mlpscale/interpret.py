@@ -408,6 +408,7 @@ def _text_output(text: str) -> dict: return {'output_type': 'stream', 'name': 's
 def _layers_for(model):
     return hook_names(model) if isinstance(model, (BottleneckMLP, StandardMLP)) else depth_hooks(model)
 
+# %% ../nbs/14_interpret.ipynb #b24c9b1d
 def explorer(models: dict, data, k: int = 8, vis_steps: int = 32, max_images: int = 512, batch_size: int = 256):
     """An ipywidgets explorer of `models` (`{name: (model, resolution, mean, std)}`) on the images of `data`: model, layer and
     unit pickers; the unit's first-layer weights (plain MLPs), its `k` top images among the first `max_images`, its visualisation."""

@@ -132,6 +132,7 @@ class ModelEntry:
     examples: tuple[str, ...]    # names listed by `list_models`
     doc: str = ''
 
+# %% ../nbs/03_models.ipynb #c29e856f
 _REGISTRY: list[ModelEntry] = []
 
 def register_model(name: str, builder: Callable, pattern: str | None = None, family: str = '', examples=(), doc: str = ''):
@@ -154,6 +155,7 @@ def model_entry(name: str) -> tuple[ModelEntry, dict]:
     if not isinstance(name, str): raise MlpscaleError(f"model name must be a string, got {name!r}")
     return _lookup(name)
 
+# %% ../nbs/03_models.ipynb #2858602c
 def create_model(name: str, num_classes: int | None = None, resolution: int | None = None, in_chans: int = 3,
                  pretrained: str | Path | bool | None = None, **kwargs) -> nn.Module:
     """Build the registered model `name` for `num_classes` classes (default 10) and `resolution` x `resolution` inputs (default 32).
@@ -179,6 +181,7 @@ def create_model(name: str, num_classes: int | None = None, resolution: int | No
     model.model_name = name
     return model
 
+# %% ../nbs/03_models.ipynb #4e6d49e8
 def list_models(pattern: str = '*') -> list[str]:
     "Names of registered models (the example sizes of parametric families) matching the glob `pattern`."
     return [n for e in _REGISTRY for n in e.examples if fnmatch.fnmatch(n, pattern)]

@@ -32,6 +32,7 @@ def param_groups(model: nn.Module, lr: float, weight_decay: float, head: str | N
         groups.setdefault((g_lr, wd), []).append(p)
     return [{'params': ps, 'lr': l, 'weight_decay': wd} for (l, wd), ps in groups.items()]
 
+# %% ../nbs/12_optim.ipynb #d544d839
 def make_optimizer(name: str, groups: list[dict], lr: float, momentum: float = 0.9, nesterov: bool = False, fused: bool = True) -> torch.optim.Optimizer:
     """LION (timm), AdamW or SGD with momentum (Nesterov's if asked) over `groups`. `fused`: AdamW and SGD in PyTorch's fused kernels
     (CPU and CUDA) and LION in timm's multi-tensor form, which update every parameter in one pass instead of one small op per tensor."""
@@ -43,6 +44,7 @@ def make_optimizer(name: str, groups: list[dict], lr: float, momentum: float = 0
     if name == 'adamw': return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), fused=fuse or None)
     return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=nesterov, fused=fuse or None)
 
+# %% ../nbs/12_optim.ipynb #38acd741
 def _lion_update(params: list, grads: list, avgs: list, lr: torch.Tensor, wd: torch.Tensor, beta1: float, beta2: float):
     "timm's LION update with its defaults (no caution, not maximising), one loop per tensor, for torch.compile to fuse."
     for p, g, m in zip(params, grads, avgs):
@@ -74,6 +76,7 @@ def compiled_step(opt: torch.optim.Optimizer):
             update(ps, [p.grad for p in ps], [opt.state[p]['exp_avg'] for p in ps], lr, wd, b1, b2)
     return step
 
+# %% ../nbs/12_optim.ipynb #55504678
 def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine', frac: float | None = None) -> float:
     """Multiplier of the peak learning rate at optimiser step `step`: linear warmup, then cosine or linear decay to zero (or constant).
     `frac` (a time-budgeted run: the share of the budget spent): the decay's position, instead of the steps after warmup."""

@@ -76,6 +76,7 @@ def _decode(paths: list, resolution: int, bar=None) -> tuple[np.ndarray, list]:
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as ex: list(ex.map(one, range(len(paths))))
     return out, sorted(bad)
 
+# %% ../nbs/07_pack.ipynb #636a019c
 def _pack_split(paths, labels, classes, dest: Path, resolution: int, shard_size: int, seed: int, split: str,
                 source: Path, progress: bool) -> dict:
     rng = np.random.default_rng(stable_seed(seed, split))
@@ -117,6 +118,7 @@ def _pack_split(paths, labels, classes, dest: Path, resolution: int, shard_size:
     write_json(dest/'index.json', index)    # last: its presence marks the split as complete
     return index
 
+# %% ../nbs/07_pack.ipynb #864668eb
 def pack_folder(src, out, resolution: int = 64, shard_size: int = 10_000, seed: int = 0, progress: bool = True) -> dict:
     """Pack the ImageFolder tree `src` into uint8 shards under `out` (`out/train`, and `out/test` from `val/` or `test/`;
     a tree without `train/` is packed as one split, `out/train`). Returns `{split: index}`."""

@@ -39,7 +39,7 @@ SCRATCH_SOURCE = dict(source=f"{PAPER}, the table of test accuracies without pre
 PAPER_RECIPE = dict(optimizer='lion', lr=5e-5, weight_decay=0.0, label_smoothing=0.3, batch_size=4096)
 NO_AUGMENT = dict(crop=False, flip=False, mixup=0.0)
 AUGMENT = dict(crop=True, flip=True, mixup=0.8, crop_scale=[0.08, 1.0])
-FINETUNE_RECIPE = 'official-finetune'     # mlpscale.train.RECIPES: the README's command as the official code runs it
+FINETUNE_RECIPE = 'official-finetune'     # mlpscale.config.RECIPES: the README's command as the official code runs it
 FINETUNE_DATA = {'cifar10': dict(dataset='cifar10'), 'cifar100': dict(dataset='cifar100'), 'stl10': dict(dataset='stl10'),
                  'tinyimagenet': dict(dataset='tinyimagenet', data_path='<tiny-imagenet-200>'),
                  'imagenet': dict(dataset='imagefolder', data_path='<imagenet>')}   # imagenet_real: the ReaL labels are not read
@@ -69,6 +69,7 @@ def _counts(r: dict) -> bool:
     return (r['status'] == 'finished' and r['experiment'] in TRAIN_EXPERIMENTS and r.get('dataset') not in (None, 'synthetic')
             and r.get('dataset_asked') == r.get('dataset') and (r['metrics'] or {}).get('test_top1') is not None)
 
+# %% ../nbs/22_paper.ipynb #8539ad8d
 def _command(r: dict) -> str | None:
     "The command that re-runs `r`: its recorded command (a command's argv, or the `mlpscale run` line); for a notebook run of an older version, the one its given parameters make; else None."
     c = r.get('command')
@@ -92,6 +93,7 @@ def _best(runs: list[dict], key: str = 'test_top1') -> tuple[dict | None, int]:
 def _runs(runs) -> list[dict]:
     return [r for r in list_runs(runs) if r['experiment'] in TRAIN_EXPERIMENTS] if isinstance(runs, (str, os.PathLike)) else runs
 
+# %% ../nbs/22_paper.ipynb #2de69244
 def scratch_table(runs: list[dict] | str | os.PathLike = 'runs', dataset: str = 'cifar10') -> list[dict]:
     "One row per `SCRATCH` row: the paper's number and its budget, and ours (the matching run's accuracy, budget, machine, command) or None."
     if dataset != 'cifar10':
@@ -142,6 +144,7 @@ def plot_scratch(table: list[dict], ax=None, title: str | None = None):
     ax.set_title(title or 'From scratch on CIFAR-10: paper vs mlpscale', fontsize=10)
     return fig
 
+# %% ../nbs/22_paper.ipynb #27f7770b
 def _subset(o: dict) -> str:
     "A run on part of the data says so next to its number."
     parts = [f"{o[k]:,} {w} images" for k, w in (('train_limit', 'train'), ('test_limit', 'test')) if o.get(k)]
@@ -162,6 +165,7 @@ def _md_finetune(table: list[dict]) -> str:
     def fmt(r): return f"{r['paper_top1']:.1f}%" + (f" / **{r['ours']['top1']:.1f}%**{_subset(r['ours'])}" if r['ours'] else '')
     return md_table(['model'] + ds, [[m + (' + TTA' if t else '')] + [fmt(cell[(m, t, d)]) for d in ds] for m, t in keys])
 
+# %% ../nbs/22_paper.ipynb #236f849d
 def reproduction_page(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.PathLike = 'nbs/results', dataset: str = 'cifar10') -> dict:
     "Write `reproduction.md`, `.csv` and `.png` under `out_dir` from the paper's numbers and the finished runs in `runs_dir`."
     scratch_table([], dataset)                            # a dataset the paper's rows are not about: the clear error, before anything is written

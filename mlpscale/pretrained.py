@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['OFFICIAL_REPO', 'OFFICIAL_DOWNLOAD_PY', 'OFFICIAL_README', 'MIRROR_ENV', 'PRETRAINED', 'ZOO', 'FINETUNE_DATASETS',
-           'FINETUNE', 'FINETUNE_SOURCE', 'zoo_table', 'PretrainedEntry', 'list_pretrained', 'is_pretrained_name',
-           'pretrained_entry', 'readme_top1', 'pretrained_table', 'checkpoint_dir', 'cached_paths', 'verify_checkpoint',
-           'download', 'resolve_checkpoint', 'finetune_command']
+__all__ = ['OFFICIAL_REPO', 'OFFICIAL_DOWNLOAD_PY', 'OFFICIAL_README', 'MIRROR_ENV', 'OLD_MIRROR_ENV', 'ZOO_MIRROR_ENV',
+           'PRETRAINED', 'ZOO', 'FINETUNE_DATASETS', 'FINETUNE', 'FINETUNE_SOURCE', 'zoo_table', 'PretrainedEntry',
+           'list_pretrained', 'is_pretrained_name', 'pretrained_entry', 'readme_top1', 'pretrained_table',
+           'checkpoint_dir', 'cached_paths', 'verify_checkpoint', 'download', 'resolve_checkpoint', 'finetune_command']
 
 # %% ../nbs/02_pretrained.ipynb #f22f9493
 import gdown
@@ -25,8 +25,9 @@ from .core import MlpscaleError, cache_root, sha256_file, note, atomic_path, fir
 OFFICIAL_REPO = "https://github.com/gregorbachmann/scaling_mlps"
 OFFICIAL_DOWNLOAD_PY = 'https://github.com/gregorbachmann/scaling_mlps/blob/main/utils/download.py'
 OFFICIAL_README = 'https://github.com/gregorbachmann/scaling_mlps/blob/main/README.md'
-MIRROR_ENV = 'MLPSCALE_ZOO_MIRROR'   # a folder or server holding the cache's file names, instead of Google Drive
-MIRROR_ENV = MIRROR_ENV          # its name before 0.2, kept for one release
+MIRROR_ENV = 'MLPSCALE_PRETRAINED_MIRROR'   # a folder or server holding the cache's file names, instead of Google Drive
+OLD_MIRROR_ENV = 'MLPSCALE_ZOO_MIRROR'       # its name before 0.2, still read for one release
+ZOO_MIRROR_ENV = MIRROR_ENV                 # the constant's name before 0.2, kept for one release
 _DATASET_CLASSES = {'in21k': 11230, 'cifar10': 10, 'cifar100': 100, 'imagenet': 1000}
 
 # name (official short name), official file name, Drive id of the weights, Drive id of the config -- from OFFICIAL_DOWNLOAD_PY
@@ -149,8 +150,9 @@ def cached_paths(name: str, cache: str | Path | None = None) -> tuple[Path, Path
     e = pretrained_entry(name); d = checkpoint_dir(cache)
     return d/f'{e.file}_weights', d/f'{e.file}_config'
 
+# %% ../nbs/02_pretrained.ipynb #dbba19e1
 def _source(entry: PretrainedEntry, what: str) -> str:
-    mirror = os.environ.get(MIRROR_ENV)
+    mirror = os.environ.get(MIRROR_ENV) or os.environ.get(OLD_MIRROR_ENV)
     file, url = (f'{entry.file}_weights', entry.weights_url) if what == 'weights' else (f'{entry.file}_config', entry.config_url)
     return f"{mirror.rstrip('/')}/{file}" if mirror else url   # a mirror holds the cache's file names
 
@@ -172,6 +174,7 @@ def _fetch(url: str, dest: Path, progress: bool = True) -> str:
             raise
     raise AssertionError('unreachable')
 
+# %% ../nbs/02_pretrained.ipynb #b7e67fb9
 def _sha_file(weights: Path) -> Path: return weights.with_name(weights.name + '.sha256')
 
 def _record_sha(weights: Path, digest: str):
@@ -193,6 +196,7 @@ def verify_checkpoint(weights: str | Path, entry: PretrainedEntry | None = None)
         _record_sha(weights, digest); note(f"recorded the SHA-256 of {weights.name} ({digest[:16]}...) in {rec.name}; later uses are checked against it")
     return digest
 
+# %% ../nbs/02_pretrained.ipynb #fd6d94ba
 def download(name: str, cache: str | Path | None = None, progress: bool = True, force: bool = False) -> Path:
     "Fetch published checkpoint `name` (weights and config) into the cache unless it is there; check its SHA-256; return the weights' path."
     e = pretrained_entry(name)

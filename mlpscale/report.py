@@ -10,7 +10,7 @@ import os, re, json, shutil, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PUBLISHED_DIR', 'varying_params', 'results_table', 'plot_runs', 'md_table', 'report', 'publish_run', 'relative_paths']
+__all__ = ['PUBLISHED_DIR', 'varying_params', 'results_table', 'plot_runs', 'md_table', 'report', 'relative_paths', 'publish_run']
 
 # %% ../nbs/21_report.ipynb #ba5bb70e
 import yaml
@@ -136,6 +136,13 @@ def _relative(text: str, rules: list) -> str:
         text = re.sub(re.escape(p) + r'(/|(?![\w.-]))', lambda m: under if m.group(1) == '/' else itself, text)
     return text
 
+def relative_paths(text: str, run_dir: str | os.PathLike | None = None, params: dict | None = None) -> str:
+    """`text` (a command line, a log) with this machine's absolute paths replaced, for a page others read: under the repository ->
+    relative to it, under `run_dir` (default: the working folder) -> `./`, the data root of `params` or `$MLPSCALE_DATA` -> `$MLPSCALE_DATA`,
+    home -> `~`, a temporary folder -> `<tmp>`."""
+    return _relative(text, _path_rules(Path(run_dir or '.'), {}, params or {}))
+
+# %% ../nbs/21_report.ipynb #f7aefd01
 def _relative_nb(nb: dict, rules: list) -> dict:
     for c in nb['cells']:
         c['source'] = _relative(''.join(c['source']), rules)
@@ -159,6 +166,7 @@ def _budget(given: dict, n: int = 4) -> str:
     short = lambda v: (s if len(s := (v if isinstance(v, str) else json.dumps(v))) <= 40 else s[:37] + '...')
     return ', '.join(f'{k}={short(v)}' for k, v in items[:n]) + (', ...' if len(items) > n else '')
 
+# %% ../nbs/21_report.ipynb #2a37b215
 def publish_run(run_dir: str | os.PathLike, dest: str | os.PathLike = PUBLISHED_DIR) -> Path:
     "Copy finished run `run_dir`'s executed notebook and figures into the docs sources, `dest/<experiment>/<run-id>/`, headed by its id, command, machine and budget, paths made relative; return the notebook."
     run_dir = Path(run_dir)
@@ -208,9 +216,3 @@ def publish_run(run_dir: str | os.PathLike, dest: str | os.PathLike = PUBLISHED_
     except ImportError: pass
     write_text(path, nbformat.writes(nbformat.from_dict(nb)) + '\n')
     return path
-
-def relative_paths(text: str, run_dir: str | os.PathLike | None = None, params: dict | None = None) -> str:
-    """`text` (a command line, a log) with this machine's absolute paths replaced, for a page others read: under the repository ->
-    relative to it, under `run_dir` (default: the working folder) -> `./`, the data root of `params` or `$MLPSCALE_DATA` -> `$MLPSCALE_DATA`,
-    home -> `~`, a temporary folder -> `<tmp>`."""
-    return _relative(text, _path_rules(Path(run_dir or '.'), {}, params or {}))

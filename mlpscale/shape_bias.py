@@ -86,6 +86,7 @@ def load_stimuli(root: str | Path | None = None, kind: str = 'cue-conflict') -> 
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 TO_CIFAR10 = {'airplane': 'airplane', 'bird': 'bird', 'boat': 'ship', 'car': 'automobile', 'cat': 'cat', 'dog': 'dog', 'truck': 'truck'}
 
+# %% ../nbs/16_shape_bias.ipynb #072da34f
 # CIFAR-100's fine classes in label order: `fine_label_names` of the release's `meta` file (what torchvision's
 # CIFAR100.classes reads), alphabetical; as in HuggingFace datasets' datasets/cifar100/cifar100.py (which has 'cra' for 'crab').
 CIFAR100_CLASSES = (
@@ -103,6 +104,7 @@ CIFAR100_CLASSES = (
 TO_CIFAR100 = {'bear': 'bear', 'bicycle': 'bicycle', 'bottle': 'bottle', 'chair': 'chair', 'clock': 'clock',
                'elephant': 'elephant', 'keyboard': 'keyboard', 'truck': 'pickup_truck'}
 
+# %% ../nbs/16_shape_bias.ipynb #bb26bef6
 # The ImageNet-1k output indices of each of the 16 categories, as published by Geirhos et al. in the model-vs-human toolbox,
 # https://github.com/bethgelab/model-vs-human/blob/master/modelvshuman/helper/human_categories.py,
 # HumanCategories.<category>_indices (checked against commit 2921634): data, copied as a table.
@@ -121,6 +123,7 @@ IMAGENET16 = {
     'truck': [555, 569, 656, 675, 717, 734, 864, 867],
 }
 
+# %% ../nbs/16_shape_bias.ipynb #e5a93c27
 # The named mappings: the number of outputs a model needs, what they are, and the native resolution of the dataset.
 MAPPINGS = {'cifar10': dict(outputs=10, labels='the CIFAR-10 classes', resolution=32),
             'cifar100': dict(outputs=100, labels='the CIFAR-100 fine classes', resolution=32),
@@ -161,6 +164,7 @@ def class_mapping(mapping: str | dict = 'cifar10', num_classes: int | None = Non
     if unknown: raise MlpscaleError(f"mapping has unknown categories {unknown}; accepted: {', '.join(CATEGORIES)}")
     return out
 
+# %% ../nbs/16_shape_bias.ipynb #9757f3fb
 def decide(probs: torch.Tensor, mapping: dict) -> torch.Tensor:
     "The decided category (index into `CATEGORIES`) for each row of `probs` (N, C): the category of `mapping` with the highest mean probability."
     cats = list(mapping)
@@ -206,6 +210,7 @@ def _mean_std(mapping, mean, std) -> tuple[tuple, tuple, str]:
     if isinstance(mapping, str): return (*norm_stats(mapping), f'{mapping} statistics')
     return IMAGENET_MEAN, IMAGENET_STD, 'ImageNet statistics, assumed: a custom mapping without mean= and std='
 
+# %% ../nbs/16_shape_bias.ipynb #fbcc917f
 def _num_outputs(model: nn.Module, resolution: int, source: str, mean, std) -> int:
     "The number of outputs of `model` for one grey RGB image at `resolution`; an `MlpscaleError` if it rejects that input."
     grey = torch.full((1, 3, resolution, resolution), 128, dtype=torch.uint8, device=_device(model))
@@ -218,6 +223,7 @@ def _num_outputs(model: nn.Module, resolution: int, source: str, mean, std) -> i
         raise MlpscaleError(f"the model returns shape {tuple(probs.shape)} for one image; expected logits of shape (1, number of classes)")
     return probs.shape[1]
 
+# %% ../nbs/16_shape_bias.ipynb #cbf28a34
 def _predict_categories(model, stim: Stimuli, keep: torch.Tensor, mapping: dict, resolution: int, mean, std, batch_size: int,
                         progress: bool) -> torch.Tensor:
     device, imgs = _device(model), stim.images[keep]

@@ -12,10 +12,10 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['DTYPES', 'GEMM_SIZES', 'REGIMES', 'COMPILE_MODES', 'TABLE_COLUMNS', 'MATMUL_OPS', 'cpu_load', 'machine_info',
-           'num_threads', 'time_calls', 'gemm_rate', 'gemm_caller', 'compile_mode', 'compile_inference', 'bench_model',
-           'profile_ops', 'bench_infer', 'save_table', 'load_table', 'format_table', 'pareto_front', 'add_accuracy',
-           'plot_pareto', 'plot_pareto_by', 'capture_products', 'time_products', 'step_products', 'time_steps',
-           'bench_train', 'format_bench_train']
+           'num_threads', 'time_calls', 'gemm_rate', 'gemm_caller', 'compile_mode', 'compile_inference',
+           'inference_step', 'bench_model', 'profile_ops', 'check_bench_infer', 'bench_infer', 'save_table',
+           'load_table', 'format_table', 'pareto_front', 'add_accuracy', 'plot_pareto', 'plot_pareto_by',
+           'capture_products', 'time_products', 'step_products', 'time_steps', 'bench_train', 'format_bench_train']
 
 # %% ../nbs/17_speed.ipynb #5070c2a0
 import numpy as np
@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 from .core import MlpscaleError, check_choice, get_device, write_json, cpu_model, retain_freed_memory, fast_dtype, bf16_matrix_engine, machine_name, atomic_path, is_oom
-from .models import create_model, count_params, count_flops, features_first
+from .models import create_model, model_entry, count_params, count_flops, features_first
 from .data import normalize_batch, CIFAR_MEAN, CIFAR_STD
 from torch.profiler import profile, ProfilerActivity
 import matplotlib.pyplot as plt
@@ -89,6 +89,7 @@ def _dtype(dtype) -> tuple[str, torch.dtype]:
 
 def _default_dtype(dev: torch.device) -> str: return fast_dtype(dev)   # mlpscale.core: bf16 on CUDA and on CPUs with a bf16 matrix engine
 
+# %% ../nbs/17_speed.ipynb #a380fd89
 GEMM_SIZES = {'cpu': (1024, 2048, 4096), 'cuda': (8192,)}
 
 def gemm_rate(device='auto', dtype=None, n: int | tuple | None = None, warmup: int = 2, repeats: int = 5, threads: int | None = None,
@@ -117,6 +118,7 @@ def gemm_rate(device='auto', dtype=None, n: int | tuple | None = None, warmup: i
     return {'gemm_gflops_s': per[best][0], 'gemm_gflops_s_median': per[best][1], 'gemm_stat': 'best', 'gemm_n': best,
             'gemm_sizes': {s: round(v[0], 1) for s, v in per.items()}, 'gemm_dtype': dname, 'device': str(dev), 'threads': nt}
 
+# %% ../nbs/17_speed.ipynb #20b0aa6e
 def gemm_caller(gemm: dict, device='auto'):
     "A function that runs one `n x n @ n x n` product of the size and dtype of the `gemm_rate` result `gemm`, and its FLOPs."
     dev = get_device(device); n = gemm['gemm_n']; dt = _dtype(gemm['gemm_dtype'])[1]
@@ -138,7 +140,7 @@ def _paired(fn, pair: tuple, dev, calls: int = 2):
     sync(); t2 = time.perf_counter()
     return t1 - t0, calls * gf / (t2 - t1b)
 
-# %% ../nbs/17_speed.ipynb #07a964d0
+# %% ../nbs/17_speed.ipynb #3cfc4135
 REGIMES = ('model', 'end2end')
 
 def _model_label(model: nn.Module) -> str:
@@ -183,6 +185,27 @@ def compile_inference(model: nn.Module, compile, device) -> tuple:
     # quiet: the autotuner's timing tables go to stderr otherwise
     return fwd, torch._inductor.config.patch(freezing=True, autotune_num_choices_displayed=0, max_autotune_report_choices_stats=False)
 
+# %% ../nbs/17_speed.ipynb #b2815116
+def inference_step(fwd, regime: str, batch_size: int, resolution: int, device, dtype=torch.float32, mean=CIFAR_MEAN, std=CIFAR_STD,
+                   host_resolution: int | None = None, normalize_dtype=None, memory_format=torch.contiguous_format):
+    """The call a benchmark times: `regime='model'`: `fwd` on a ready batch of `batch_size` at `resolution` px in `dtype` on `device`;
+    `'end2end'`: uint8 images of `host_resolution` px (default `resolution`) on the host -> device -> resized and normalised (in
+    `normalize_dtype`, default `dtype`) -> `dtype` -> `fwd`. The inputs are drawn once, from a fixed seed."""
+    check_choice('regime', regime, REGIMES)
+    dev = get_device(device)
+    g = torch.Generator().manual_seed(0)
+    if regime == 'model':
+        x = torch.randn(batch_size, 3, resolution, resolution, generator=g).to(dev, dtype).contiguous(memory_format=memory_format)
+        return lambda: fwd(x)
+    hr = host_resolution or resolution
+    xb = torch.randint(0, 256, (batch_size, 3, hr, hr), dtype=torch.uint8, generator=g)
+    if dev.type == 'cuda': xb = xb.pin_memory()
+    def step():
+        x = normalize_batch(xb.to(dev, non_blocking=True), resolution, mean, std, dtype=normalize_dtype or dtype)
+        return fwd(x.to(dtype).contiguous(memory_format=memory_format))
+    return step
+
+# %% ../nbs/17_speed.ipynb #fbe92b1c
 def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto', dtype=None, compile: bool | str = False,
                 channels_last: bool = False, regime: str = 'model', warmup: int = 3, repeats: int = 10, min_time: float = 0.0,
                 num_classes: int = 10, threads: int | None = None, gemm: dict | float | None = None,
@@ -210,19 +233,9 @@ def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto'
     if channels_last: m = m.to(memory_format=torch.channels_last)
     mode = compile_mode(compile)
     fwd, frozen = compile_inference(m, mode, dev)
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
     amp = torch.autocast(dev.type, dtype=dt) if dt != torch.float32 and autocast else nullcontext()
-    xdt = dt if cast else torch.float32
-    g = torch.Generator().manual_seed(0)
-    if regime == 'model':
-        x = torch.randn(batch_size, 3, resolution, resolution, generator=g).to(dev, xdt).contiguous(memory_format=fmt)
-        def step(): return fwd(x)
-    else:
-        xb = torch.randint(0, 256, (batch_size, 3, resolution, resolution), dtype=torch.uint8, generator=g)
-        if dev.type == 'cuda': xb = xb.pin_memory()
-        def step():
-            x = normalize_batch(xb.to(dev, non_blocking=True), resolution, mean, std, dtype=xdt)
-            return fwd(x.contiguous(memory_format=fmt))
+    step = inference_step(fwd, regime, batch_size, resolution, dev, dt if cast else torch.float32, mean, std,
+                          memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     def call():
         with amp: return step()
     with num_threads(threads) as nt, torch.inference_mode(), frozen:
@@ -272,6 +285,17 @@ def profile_ops(model, batch_size: int = 1024, resolution: int = 32, device='aut
     return [{'op': k.key, 'share': getattr(k, attr) / total, 'ms': getattr(k, attr) / repeats / 1e3, 'calls': k.count // repeats}
             for k in ka[:top]]
 
+# %% ../nbs/17_speed.ipynb #5f91fde8
+def check_bench_infer(models, regimes=REGIMES, compile=(False,), paired: int = 0, device='auto'):
+    "One clear error for a bad argument of `bench_infer`: a model name the registry does not know, a regime, a compile mode, a negative `paired`, a device that is not here."
+    for m in models:
+        if isinstance(m, str): model_entry(m)
+    for r in regimes: check_choice('regime', r, REGIMES)
+    for c in compile:
+        if not isinstance(c, bool): check_choice('--compile', c, COMPILE_MODES[1:])
+    if paired < 0: raise MlpscaleError(f"--paired {paired}: must be >= 0")
+    get_device(device)
+
 # %% ../nbs/17_speed.ipynb #7ecae29b
 def bench_infer(models: list, batch_sizes=(1, 64, 1024), resolutions=(32,), device='auto', dtypes=None, compile=(False,),
                 regimes=REGIMES, channels_last: bool = False, warmup: int = 3, repeats: int = 10, min_time: float = 0.5,
@@ -281,10 +305,10 @@ def bench_infer(models: list, batch_sizes=(1, 64, 1024), resolutions=(32,), devi
     (default: the device's fastest, `fast_dtype`), compile setting and regime; one row each, tagged with the machine and the GEMM
     rate of the row's own dtype, measured once per dtype (or taken from `gemms`, dtype -> a `gemm_rate` result, when the
     caller measured it already). `paired`: also this many (pass, GEMM) pairs per row, for `paired_frac` (`bench_model`)."""
+    if isinstance(models, (str, nn.Module)): models = [models]
+    check_bench_infer(models, regimes, compile, paired, device)
     dev = get_device(device)
     dtypes = [_dtype(d)[0] for d in (dtypes or (_default_dtype(dev),))]
-    for r in regimes: check_choice('regime', r, REGIMES)
-    if isinstance(models, (str, nn.Module)): models = [models]
     with num_threads(threads):
         info = machine_info(dev)
         gemms = {d: (gemms or {}).get(d) or gemm_rate(dev, d, n=gemm_n) for d in dtypes}
@@ -309,6 +333,7 @@ def bench_infer(models: list, batch_sizes=(1, 64, 1024), resolutions=(32,), devi
     if out: save_table(rows, out)
     return rows
 
+# %% ../nbs/17_speed.ipynb #ba0a1e6f
 def save_table(rows: list[dict], path_stem) -> tuple[Path, Path]:
     "Write `rows` to `<path_stem>.csv` and `<path_stem>.json` (atomically); return both paths."
     stem = Path(path_stem)
@@ -326,6 +351,7 @@ def load_table(path) -> list[dict]:
     if not p.exists(): raise MlpscaleError(f"no benchmark table at {p}; write one with bench_infer(..., out=STEM) or save_table")
     return json.loads(p.read_text())
 
+# %% ../nbs/17_speed.ipynb #801104f5
 TABLE_COLUMNS = ('model', 'device', 'regime', 'dtype', 'compile_mode', 'batch_size', 'resolution', 'img_s', 'latency_ms', 'latency_p10_ms',
                  'latency_p90_ms', 'gflops_s', 'gemm_gflops_s', 'gemm_frac', 'paired_frac', 'accuracy')
 
@@ -389,11 +415,6 @@ def plot_pareto_by(rows: list[dict], by=('device', 'regime'), **kw) -> dict:
 # %% ../nbs/17_speed.ipynb #9624affa
 MATMUL_OPS = ('mm', 'addmm', 'bmm', 'baddbmm')
 
-def _amp_name(amp: str, dev: torch.device) -> str:
-    check_choice('amp', amp, ('auto', 'bf16', 'off', 'fp32'))
-    return fast_dtype(dev) if amp == 'auto' else 'fp32' if amp in ('off', 'fp32') else 'bf16'
-
-
 def capture_products(fn) -> list[dict]:
     """The matrix products `fn()` runs (aten `mm`, `addmm`, `bmm`, `baddbmm`, forward and backward), one row per distinct call --
     the op, its tensor operands' shapes and strides, their dtype -- with how often it ran and its FLOPs."""
@@ -416,6 +437,7 @@ def capture_products(fn) -> list[dict]:
                      'mkn': [math.prod(a[:-1]), b[-1], a[-1]]})
     return sorted(rows, key=lambda r: -r['count'] * r['flops'])
 
+# %% ../nbs/17_speed.ipynb #84daf7eb
 def _operand(shape, stride, dtype, dev, g):
     "A random tensor with exactly these shape and strides (a view of a buffer just large enough: broadcast strides of 0 too)."
     n = 1 + sum((s - 1) * st for s, st in zip(shape, stride)) if all(shape) else 0
@@ -445,6 +467,11 @@ def time_products(products: list[dict], gemm: dict, device='auto', repeats: int 
         rows.append({**p, 'ms': t * 1e3, 'gflops_s': p['flops'] / t / 1e9, 'paired_fraction': frac})
     return {'products': rows, 'products_ms': total * 1e3, 'at_square_ms': at_square * 1e3,
             'shape_efficiency': at_square / total if total else float('nan'), 'gemm_dtype': gemm['gemm_dtype'], 'gemm_n': gemm['gemm_n']}
+
+# %% ../nbs/17_speed.ipynb #e9961819
+def _amp_name(amp: str, dev: torch.device) -> str:
+    check_choice('amp', amp, ('auto', 'bf16', 'off', 'fp32'))
+    return fast_dtype(dev) if amp == 'auto' else 'fp32' if amp in ('off', 'fp32') else 'bf16'
 
 def step_products(model: str, resolution: int = 32, batch_size: int = 1024, device='auto', amp: str = 'auto', gemm: dict | None = None,
                   num_classes: int = 10, repeats: int = 10, layout: str = 'batch-first') -> dict:
@@ -502,35 +529,23 @@ def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, ste
     if pair: out.update(paired_fraction=float(np.median(ratios)), paired_gemm_tflops=float(np.median(rates)) / 1e12)
     return out
 
-def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int = 1024, device='auto', steps: int = 20,
-                warmup: int = 5, amp: str = 'auto', compile: bool | None = None, num_workers: int = 2, num_classes: int = 10,
-                n_images: int | None = None, progress: bool = True, official: bool = True, gemm: dict | None = None,
-                gemm_n: int | tuple | None = None, optimizer: str = 'lion', products: bool = True, layout: str = 'auto') -> dict:
-    """Images/s, TFLOP/s and data-wait share of mlpscale's training step and of the official-style step, side by side, each next to
-    the GEMM rate of its own dtype measured in the same run (`gemm_rate`, best of its calls) and next to GEMMs timed between the
-    steps (`time_steps`' `paired_fraction`). `amp='auto'`: the device's fastest dtype (`fast_dtype`). `products`: also time the
-    step's matrix products alone (`step_products`): `products['shape_efficiency']` is the ceiling of its `paired_fraction`. `layout`: 'auto' (as
-    `mlpscale train` runs the step: `mlpscale.train.training_forward`) or 'batch-first' (the model's own layout, for comparison)."""
-    dev = get_device(device)
-    if dev.type == 'cpu': retain_freed_memory()
-    cuda = dev.type == 'cuda'
-    dname = _amp_name(amp, dev); use_amp = dname == 'bf16'
-    # compiled by default where the step is bound by what is not a matrix product: on CUDA, and in bf16 on a CPU (its matrix engine
-    # makes the products ~6x faster than fp32, the rest not): the model's elementwise ops fused, LION's update one loop per tensor
-    compile = (cuda or use_amp) if compile is None else compile
-    n_images = n_images or batch_size * (steps + warmup + 2)
-    data = synthetic_data(n_images, num_classes, resolution)
-    flops = count_flops(create_model(model, num_classes=num_classes, resolution=resolution), resolution, backward=True)
+# %% ../nbs/17_speed.ipynb #3323a5de
+def _train_parts(model: str, num_classes: int, resolution: int, dev, optimizer: str, compiled: bool, fused: bool,
+                 lay: str = 'batch-first') -> tuple:
+    "`(model, optimiser, forward, optimiser step, layout used)` for a fresh `model` built from seed 0: what a benchmarked step trains."
+    torch.manual_seed(0)
+    m = create_model(model, num_classes=num_classes, resolution=resolution).to(dev)
+    opt = make_optimizer(optimizer, param_groups(m, 1e-4, 0.0), 1e-4, fused=fused)
+    fwd, used = training_forward(m, dev, compiled, layout=lay)    # as `mlpscale train` runs it: compiled on a CPU, features first
+    return m, opt, fwd, (compiled_step(opt) if compiled else opt.step), used
 
-    def make(compiled, fused, lay='batch-first'):
-        torch.manual_seed(0)
-        m = create_model(model, num_classes=num_classes, resolution=resolution).to(dev)
-        opt = make_optimizer(optimizer, param_groups(m, 1e-4, 0.0), 1e-4, fused=fused)
-        fwd, used = training_forward(m, dev, compiled, layout=lay)    # as `mlpscale train` runs it: compiled on a CPU, features first
-        return m, opt, fwd, (compiled_step(opt) if compiled else opt.step), used
-
-    # (a) mlpscale: device-resident data, on-device augmentation, the fastest dtype, fused optimiser, compiled where asked
-    m, opt, fwd, ostep, layout = make(compile, True, layout)
+# %% ../nbs/17_speed.ipynb #fcc0d16d
+def _time_mlpscale(model: str, data, flops: float, dev, dname: str, compile: bool, layout: str, gemm: dict | None, *, num_classes: int,
+                   resolution: int, batch_size: int, optimizer: str, gemm_n, steps: int, warmup: int, progress: bool) -> tuple:
+    """`(time_steps result, the gemm_rate result it is set against, the layout used)` of mlpscale's step; its model, optimiser
+    and loader are freed on return."""
+    use_amp = dname == 'bf16'
+    m, opt, fwd, ostep, layout = _train_parts(model, num_classes, resolution, dev, optimizer, compile, True, layout)
     dl = DeviceLoader(data, batch_size, train=True, resolution=resolution, device=dev)
     def ours(x, y):
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):
@@ -539,20 +554,18 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
     g = gemm or gemm_rate(dev, dname, n=gemm_n)
     if g['gemm_dtype'] != dname: raise MlpscaleError(f"gemm was measured in {g['gemm_dtype']}, but the step runs in {dname}; pass a {dname} gemm_rate")
     a = time_steps(ours, endless(dl), batch_size, flops, steps, warmup, dev, progress, paired_gemm=g)
-    del m, opt, fwd, ostep, dl
-    res = {'model': model, 'resolution': resolution, 'batch_size': batch_size, 'device': str(dev), 'machine': machine_info(dev),
-           'machine_name': machine_name(dev), 'bf16_engine': bf16_matrix_engine() if not cuda else None, 'amp_auto': fast_dtype(dev),
-           'flops_per_image_fwd_bwd': flops, 'mlpscale': {**a, 'amp': dname, 'compiled': compile, 'optimizer': optimizer, 'layout': layout},
-           'gemm_tflops': g['gemm_gflops_s'] / 1e3, 'gemm_dtype': dname, 'gemm_n': g['gemm_n'],
-           'mlpscale_fraction_of_gemm': a['tflops'] * 1e3 / g['gemm_gflops_s']}
-    if products: res['products'] = step_products(model, resolution, batch_size, dev, dname, g, num_classes, layout=layout)
-    if not official: return res
+    return a, g, layout
 
-    # (b) the official step: fp32 (TF32 matmuls on GPU), eager, host-side loader, normalise and flatten on the device
+# %% ../nbs/17_speed.ipynb #99c4fdaa
+def _time_official(model: str, data, flops: float, dev, *, num_classes: int, resolution: int, batch_size: int, optimizer: str,
+                   num_workers: int, gemm_n, steps: int, warmup: int, progress: bool) -> tuple:
+    "`(time_steps result, the fp32 gemm_rate result it is set against)` of the official-style step."
+    cuda = dev.type == 'cuda'
     prev = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = True
     try:
-        m, opt, _, _, _ = make(False, False)    # the official code's optimiser steps one tensor at a time
+        # the official code's optimiser steps one tensor at a time
+        m, opt, _, _, _ = _train_parts(model, num_classes, resolution, dev, optimizer, False, False)
         # the host-side pipeline of the official code, re-implemented: per-image random resized crop + flip on the CPU
         loader = torch.utils.data.DataLoader(TensorImageDataset(data.images, data.labels, tv_augment(resolution)), batch_size=batch_size,
                                              shuffle=True, drop_last=True, num_workers=num_workers, pin_memory=cuda,
@@ -567,12 +580,47 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
         g32 = gemm_rate(dev, 'fp32', n=gemm_n)      # on CUDA with TF32 allowed: the TF32 rate the official step can reach
         b = time_steps(official_step, host_batches(), batch_size, flops, steps, warmup, dev, progress, paired_gemm=g32)
     finally: torch.backends.cuda.matmul.allow_tf32 = prev
+    return b, g32
+
+# %% ../nbs/17_speed.ipynb #15436e8f
+def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int = 1024, device='auto', steps: int = 20,
+                warmup: int = 5, amp: str = 'auto', compile: bool | None = None, num_workers: int = 2, num_classes: int = 10,
+                n_images: int | None = None, progress: bool = True, official: bool = True, gemm: dict | None = None,
+                gemm_n: int | tuple | None = None, optimizer: str = 'lion', products: bool = True, layout: str = 'auto') -> dict:
+    """Images/s, TFLOP/s and data-wait share of mlpscale's training step and of the official-style step, side by side, each next to
+    the GEMM rate of its own dtype measured in the same run (`gemm_rate`, best of its calls) and next to GEMMs timed between the
+    steps (`time_steps`' `paired_fraction`). `amp='auto'`: the device's fastest dtype (`fast_dtype`). `products`: also time the
+    step's matrix products alone (`step_products`): `products['shape_efficiency']` is the ceiling of its `paired_fraction`. `layout`: 'auto' (as
+    `mlpscale train` runs the step: `mlpscale.train.training_forward`) or 'batch-first' (the model's own layout, for comparison)."""
+    model_entry(model)
+    dev = get_device(device)
+    if dev.type == 'cpu': retain_freed_memory()
+    cuda = dev.type == 'cuda'
+    dname = _amp_name(amp, dev); use_amp = dname == 'bf16'
+    # compiled by default where the step is bound by what is not a matrix product: on CUDA, and in bf16 on a CPU (its matrix engine
+    # makes the products ~6x faster than fp32, the rest not): the model's elementwise ops fused, LION's update one loop per tensor
+    compile = (cuda or use_amp) if compile is None else compile
+    n_images = n_images or batch_size * (steps + warmup + 2)
+    data = synthetic_data(n_images, num_classes, resolution)
+    flops = count_flops(create_model(model, num_classes=num_classes, resolution=resolution), resolution, backward=True)
+    shared = dict(num_classes=num_classes, resolution=resolution, batch_size=batch_size, optimizer=optimizer, gemm_n=gemm_n,
+                  steps=steps, warmup=warmup, progress=progress)
+    a, g, layout = _time_mlpscale(model, data, flops, dev, dname, compile, layout, gemm, **shared)
+    res = {'model': model, 'resolution': resolution, 'batch_size': batch_size, 'device': str(dev), 'machine': machine_info(dev),
+           'machine_name': machine_name(dev), 'bf16_engine': bf16_matrix_engine() if not cuda else None, 'amp_auto': fast_dtype(dev),
+           'flops_per_image_fwd_bwd': flops, 'mlpscale': {**a, 'amp': dname, 'compiled': compile, 'optimizer': optimizer, 'layout': layout},
+           'gemm_tflops': g['gemm_gflops_s'] / 1e3, 'gemm_dtype': dname, 'gemm_n': g['gemm_n'],
+           'mlpscale_fraction_of_gemm': a['tflops'] * 1e3 / g['gemm_gflops_s']}
+    if products: res['products'] = step_products(model, resolution, batch_size, dev, dname, g, num_classes, layout=layout)
+    if not official: return res
+    b, g32 = _time_official(model, data, flops, dev, num_workers=num_workers, **shared)
     odt = 'tf32' if cuda else 'fp32'
     return {**res, 'official': {**b, 'amp': odt, 'compiled': False, 'num_workers': num_workers,
                                 'gemm_tflops': g32['gemm_gflops_s'] / 1e3, 'gemm_dtype': odt,
                                 'fraction_of_gemm': b['tflops'] * 1e3 / g32['gemm_gflops_s']},
             'ratio': a['img_s'] / b['img_s']}
 
+# %% ../nbs/17_speed.ipynb #87b1377c
 def format_bench_train(r: dict) -> str:
     "The side-by-side table of `bench_train`: each step's images/s and its share of the GEMM rate of its own dtype."
     hw = r['machine']['gpu'] or r.get('machine_name') or r['machine']['cpu']

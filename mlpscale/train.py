@@ -7,12 +7,13 @@ Docs: https://mlpscale.github.io/mlpscale/train.html.md"""
 # %% ../nbs/13_train.ipynb #f3c2c6bc
 from __future__ import annotations
 import json, math, os, sys, time, itertools
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Callable
 
 # %% auto #0
-__all__ = ['training_forward', 'NonFiniteLoss', 'evaluate_random_views', 'dist_env', 'init_distributed', 'clock_gap',
-           'ranks_in_sync', 'prepare', 'train', 'read_log', 'plot_log']
+__all__ = ['training_forward', 'dist_env', 'init_distributed', 'clock_gap', 'ranks_in_sync', 'prepare', 'NonFiniteLoss',
+           'evaluate_random_views', 'train', 'evaluate_checkpoint', 'read_log', 'plot_log']
 
 # %% ../nbs/13_train.ipynb #5ae65d9a
 import torch
@@ -49,21 +50,7 @@ def training_forward(model: nn.Module, device, compile: bool, world_size: int = 
     net = ff or model
     return (torch.compile(net) if compile else net), ('features-first' if ff is not None else 'batch-first')
 
-# %% ../nbs/13_train.ipynb #8b8d63e7
-class NonFiniteLoss(MlpscaleError): "The loss became NaN or inf."
-
-def evaluate_random_views(model: nn.Module, test_data, cfg: TrainConfig, res: int, dev, progress: bool = False) -> dict:
-    """The official test-time augmentation: softmax averaged over `cfg.tta_random` random views of every test image, each a random
-    resized crop (`cfg.crop_scale`, `cfg.crop_ratio`) and flip, resampled with `cfg.interp` (the official finetune.py: 100 views)."""
-    passes = (DeviceLoader(test_data, 1024, train=False, augment=True, resolution=res, device=dev, seed=_view_seed(cfg.seed, v), scale=cfg.crop_scale,
-                           ratio=cfg.crop_ratio, crop=True, flip=True, interp=cfg.interp) for v in range(cfg.tta_random))
-    return evaluate_passes(model, passes, n=cfg.tta_random, class_names=getattr(test_data, 'classes', None), amp_dtype=amp_dtype(cfg, dev), progress=progress)
-
-def _view_seed(seed: int, view: int) -> int: return 1_000_003 * (seed + 1) + view
-
-def _autocast(cfg, dev):
-    return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp_dtype(cfg, dev) is not None)
-
+# %% ../nbs/13_train.ipynb #484ec0b3
 def dist_env() -> tuple[int, int, int]:
     "(rank, world size, local rank) from torchrun's environment; (0, 1, 0) for a single process."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
@@ -114,6 +101,7 @@ def _barrier(world: int):
     if world > 1:
         dist.barrier()
 
+# %% ../nbs/13_train.ipynb #73624a3a
 def _load_data(cfg: TrainConfig, split: str, resolution: int | None):
     if cfg.dataset == 'packed':   # memory-mapped shards streamed by ShardedLoader; the (small) test split is held in memory
         d = PackedData(cfg.data_path, split=split, limit=cfg.train_limit if split == 'train' else cfg.test_limit)
@@ -171,7 +159,270 @@ def _model_resolution(model):
     d = getattr(model, 'dim_in', None)
     return int(round((d / 3) ** 0.5)) if d else None
 
-# %% ../nbs/13_train.ipynb #ec6d764a
+# %% ../nbs/13_train.ipynb #f0f60aff
+class NonFiniteLoss(MlpscaleError): "The loss became NaN or inf."
+
+def _autocast(cfg, dev):
+    return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp_dtype(cfg, dev) is not None)
+
+def evaluate_random_views(model: nn.Module, test_data, cfg: TrainConfig, res: int, dev, progress: bool = False) -> dict:
+    """The official test-time augmentation: softmax averaged over `cfg.tta_random` random views of every test image, each a random
+    resized crop (`cfg.crop_scale`, `cfg.crop_ratio`) and flip, resampled with `cfg.interp` (the official finetune.py: 100 views)."""
+    passes = (DeviceLoader(test_data, 1024, train=False, augment=True, resolution=res, device=dev, seed=_view_seed(cfg.seed, v), scale=cfg.crop_scale,
+                           ratio=cfg.crop_ratio, crop=True, flip=True, interp=cfg.interp) for v in range(cfg.tta_random))
+    return evaluate_passes(model, passes, n=cfg.tta_random, class_names=getattr(test_data, 'classes', None), amp_dtype=amp_dtype(cfg, dev), progress=progress)
+
+def _view_seed(seed: int, view: int) -> int: return 1_000_003 * (seed + 1) + view
+
+# %% ../nbs/13_train.ipynb #03590cd4
+@dataclass
+class _Job:
+    "A training job in progress (one per process): set up by `_setup` and `_restore`, advanced by `_epoch_steps` and `_end_epoch`."
+    cfg: TrainConfig
+    out: Path
+    rank: int
+    world: int
+    dev: torch.device
+    model: nn.Module = None          # the plain module: its weights are what checkpoints hold
+    ddp: nn.Module = None            # the module the step runs (DDP-wrapped over several ranks)
+    fwd: Callable = None             # the forward the step calls (compiled, features first where it pays)
+    layout: str = 'batch-first'
+    opt: torch.optim.Optimizer = None
+    step_fn: Callable = None         # the optimiser's step (LION's compiled form with --compile)
+    sched: torch.optim.lr_scheduler.LambdaLR = None
+    total: int | None = None         # optimiser steps of the whole run (None: a time budget)
+    clock: dict = field(default_factory=lambda: {'frac': None})   # a time-budgeted run: the share of the budget spent, which the schedule follows
+    train_data: object = None
+    test_data: object = None
+    train_dl: object = None
+    test_dl: object = None
+    res: int = 0
+    record: dict = field(default_factory=dict)   # config.json: the configuration and what the job found (resolution, classes, ...)
+    extra: dict = field(default_factory=dict)    # what ran: the dtype and the machine, in config.json and metrics.json
+    start_epoch: int = 0             # where this process starts: a resumed run, at the checkpoint's epoch and micro-step
+    start_step: int = 0
+    opt_step: int = 0
+    elapsed: float = 0.0             # seconds of training, over every process that worked on the run
+    sums: list = field(default_factory=lambda: [0.0, 0.0, 0])   # this epoch's loss, correct predictions and examples, before this process
+    stop: bool = False
+    synced: tuple = (0.0, 0)         # ranks of a budgeted run: the clock they last agreed on and its step
+    sync_at: int = 0                 # ... and the step at which they next agree
+
+    @property
+    def main(self) -> bool: return self.rank == 0
+    @property
+    def budget(self) -> float | None: return self.cfg.time_budget
+    @property
+    def ckpts(self) -> Path: return self.out/'checkpoints'
+    @property
+    def log_path(self) -> Path: return self.out/'log.jsonl'
+    @property
+    def check_every(self) -> int: return 1 if self.dev.type == 'cpu' else 25   # a finiteness check waits for the GPU
+
+# %% ../nbs/13_train.ipynb #6c8c0e32
+def _run_folder(cfg: TrainConfig, command: str, runs_root, rank: int, world: int) -> tuple[TrainConfig, Path]:
+    "The job's folder, decided on rank 0 and known to every rank, and the configuration that runs there (a resumed run's own)."
+    try: out = run_dir_for(cfg, command, runs_root) if rank == 0 else None
+    except MlpscaleError as e: out = e
+    out = _broadcast(out, world)
+    if cfg.resume:   # the run's own configuration wins (but for progress and max_steps), so the resumed run is the same computation
+        names = {f.name for f in fields(TrainConfig)}
+        saved = {k: v for k, v in read_json(out/'config.json').items() if k in names}
+        cfg = TrainConfig.from_dict({**saved, 'resume': True, 'out_dir': str(out), 'progress': cfg.progress, 'max_steps': cfg.max_steps})
+    micro = cfg.batch_size // cfg.accum_steps
+    if micro % world: raise MlpscaleError(f"batch_size={cfg.batch_size} / accum_steps={cfg.accum_steps} = {micro} must be divisible by the {world} ranks")
+    return cfg, out
+
+def _setup(job: _Job) -> _Job:
+    "Data, model, optimiser, loaders and schedule of `job.cfg`, and the record `config.json` holds."
+    cfg = job.cfg
+    seed_everything(cfg.seed)
+    job.dev, job.train_data, job.test_data, model, job.res = prepare(cfg, job.dev, purpose='finetune' if cfg.checkpoint else 'train')
+    job.model = model = model.to(job.dev)
+    job.extra = {'amp_used': amp_used(cfg, job.dev), 'machine': machine_name(job.dev)}   # auto: the machine's fastest dtype
+    if cfg.locality > 0: first_layer_images(model, job.res)    # a model without a pixel-level first layer fails here, clearly
+    if cfg.prune_k > 0:   # before the optimiser: it then trains linear_in.weight_orig, and the mask keeps pruned weights at 0
+        _, job.extra['prune_kept'] = prune_to_locality(model, cfg.prune_k, job.res, how=cfg.prune_how)
+    finetune = cfg.checkpoint is not None
+    groups = param_groups(model, cfg.lr, cfg.weight_decay, head_name(model) if finetune else None, cfg.body_lr_mult,
+                          linear_probe=finetune and cfg.mode == 'linear')
+    job.opt = make_optimizer(cfg.optimizer, groups, cfg.lr, cfg.momentum, cfg.nesterov)
+    _loaders(job)
+    steps_per_epoch = len(job.train_dl) // cfg.accum_steps
+    if steps_per_epoch == 0: raise MlpscaleError(f"batch_size={cfg.batch_size} is larger than the training set ({len(job.train_data)} examples)")
+    job.total = steps_per_epoch * cfg.epochs if job.budget is None else None
+    warm = int(round(cfg.warmup * steps_per_epoch))
+    # the schedule holds the total and the clock, not the job: a reference cycle through the job would keep the DDP module (and
+    # its reducer) alive past the end of the process group, and a process aborts at exit when the reducer goes last
+    total, clock = job.total, job.clock
+    job.sched = torch.optim.lr_scheduler.LambdaLR(job.opt, lambda s: lr_factor(s, total or 1, warm, cfg.schedule, clock['frac']))
+    if cfg.model is None: cfg.model = unwrap(model).model_name   # fine-tuning: the checkpoint's architecture
+    job.record = {**cfg.to_dict(), 'resolution_used': job.res, 'num_classes': head_classes(model), 'classes': list(job.train_data.classes),
+                  'out_dir': str(job.out), 'params': count_params(model), 'flops_per_image': count_flops(model, job.res),
+                  'world_size': job.world, **job.extra}
+    return job
+
+def _loaders(job: _Job):
+    "The training loader (each rank its slice of every global batch; packed shards streamed) and the test loader."
+    cfg = job.cfg
+    Loader = ShardedLoader if isinstance(job.train_data, PackedData) else DeviceLoader   # the same interface and augmentation
+    job.train_dl = Loader(job.train_data, cfg.batch_size // cfg.accum_steps, train=True, resolution=job.res, device=job.dev, seed=cfg.seed,
+                          crop=cfg.crop, scale=cfg.crop_scale, ratio=cfg.crop_ratio, flip=cfg.flip, mixup_alpha=cfg.mixup, cutmix_alpha=cfg.cutmix,
+                          rank=job.rank, world_size=job.world, interp=cfg.interp)
+    job.test_dl = DeviceLoader(job.test_data, 1024, train=False, resolution=job.res, device=job.dev, interp=cfg.interp)
+
+# %% ../nbs/13_train.ipynb #df339d10
+def _restore(job: _Job, rec: dict, command: str, argv) -> _Job:
+    "Resume from the last checkpoint or start the run's files; open the record; wrap and compile what the step runs."
+    cfg, main = job.cfg, job.main
+    if cfg.resume and (last := latest_checkpoint(job.ckpts)) is not None:
+        meta = load_checkpoint(last, job.model, job.opt, job.sched)
+        job.start_epoch, job.start_step, job.opt_step, job.elapsed, job.sums = (meta['epoch'], meta['micro_step'], meta['opt_step'],
+                                                                                meta['train_time'], meta['sums'])
+        if main:
+            log = job.log_path
+            lines = [l for l in log.read_text().splitlines() if json.loads(l)['epoch'] < job.start_epoch] if log.exists() else []
+            with atomic_path(log) as t: t.write_text(''.join(l + '\n' for l in lines))   # drop epochs logged after the checkpoint
+    elif main:
+        job.out.mkdir(parents=True, exist_ok=True); write_json(job.out/'config.json', job.record)
+    if main: _start_record(rec, job.out, command, cfg.to_dict(), argv)
+    dev = job.dev
+    job.ddp = DDP(job.model, device_ids=[dev.index] if dev.type == 'cuda' else None) if job.world > 1 else job.model
+    job.fwd, job.layout = training_forward(job.ddp, dev, cfg.compile, job.world)   # compiled on a CPU with one process: features first
+    job.step_fn = compiled_step(job.opt) if cfg.compile else job.opt.step         # LION: one fused loop per tensor
+    job.stop = job.budget is not None and job.elapsed >= job.budget   # resumed after the budget was spent: nothing left to train
+    job.synced, job.sync_at = (job.elapsed, job.opt_step), job.opt_step
+    return job
+
+# %% ../nbs/13_train.ipynb #8bd7e831
+def _checkpoint(job: _Job, epoch: int, micro_step: int, sums: list):
+    "Rank 0 writes a checkpoint that resumes at `epoch`, `micro_step` with the epoch's `sums` so far; every rank waits for it."
+    if job.main:
+        save_checkpoint(job.ckpts, job.model, job.opt, job.sched, {'epoch': epoch, 'micro_step': micro_step, 'opt_step': job.opt_step,
+                        'train_time': job.elapsed, 'sums': sums, 'world_size': job.world}, config=job.record, keep=job.cfg.keep_ckpts)
+    _barrier(job.world)
+
+def _global_sums(job: _Job, loss_acc: torch.Tensor, correct: torch.Tensor, n_seen: int) -> list:
+    "This epoch's loss, correct predictions and examples so far, over every rank and every process of the run."
+    t = _all_sum(torch.stack([loss_acc.double(), correct.double(), torch.tensor(float(n_seen), device=job.dev, dtype=torch.float64)]), job.world)
+    return [job.sums[0] + t[0].item(), job.sums[1] + t[1].item(), job.sums[2] + int(t[2].item())]
+
+def _check_finite(job: _Job, loss_acc: torch.Tensor, where: str):
+    "Stop every rank with `NonFiniteLoss` if the loss is not finite on any."
+    if _all_sum((~torch.isfinite(loss_acc)).float(), job.world).item() > 0:
+        raise NonFiniteLoss(f"loss is not finite ({loss_acc.item()}) {where}; stopped. The last good checkpoint is kept in "
+                            f"{latest_checkpoint(job.ckpts) or '(none written yet)'}; try a lower --lr or --clip-grad")
+
+# %% ../nbs/13_train.ipynb #3eadf681
+def _micro_step(job: _Job, x: torch.Tensor, y: torch.Tensor, boundary: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    "Forward and backward of one micro-batch; returns (loss, logits)."
+    cfg = job.cfg
+    sync = job.ddp.no_sync() if (job.world > 1 and not boundary) else torch.enable_grad()   # all-reduce only on the last micro-batch
+    with sync:
+        with _autocast(cfg, job.dev):
+            logits = job.fwd(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+        obj = loss + cfg.locality * locality_penalty(job.model, job.res, power=cfg.locality_power) if cfg.locality > 0 else loss
+        (obj / cfg.accum_steps).backward()
+    return loss, logits
+
+def _clock(job: _Job, t0: float) -> float:
+    "A budgeted run after an optimiser step: the training time so far (rank 0's, where ranks agree), the schedule's position, the stop."
+    now = job.elapsed + time.perf_counter() - t0
+    agree = job.world == 1 or job.opt_step >= job.sync_at   # this step's clock is the one every rank reads
+    if agree and job.world > 1:
+        now, gap = _broadcast((now, clock_gap(now - job.synced[0], job.opt_step - job.synced[1])), job.world)
+        job.synced, job.sync_at = (now, job.opt_step), job.opt_step + gap
+    if agree:
+        job.clock['frac'] = min(1.0, now / job.budget)
+        if now >= job.budget: job.stop = True
+    return now
+
+# %% ../nbs/13_train.ipynb #404d601b
+def _epoch_steps(job: _Job, epoch: int, bar) -> tuple:
+    "The micro-steps of `epoch`; returns (loss sum, correct, examples, start time, last micro-step) of this process."
+    cfg = job.cfg
+    job.model.train(); t0 = time.perf_counter(); n_seen = 0
+    first = job.start_step if epoch == job.start_epoch else 0
+    loss_acc = torch.zeros((), device=job.dev); correct = torch.zeros((), device=job.dev); micro_step = first - 1
+    for micro_step, (x, y) in enumerate(job.train_dl.batches(epoch, first), start=first):
+        boundary = (micro_step + 1) % cfg.accum_steps == 0
+        loss, logits = _micro_step(job, x, y, boundary)
+        loss_acc += loss.detach() * len(x); n_seen += len(x)
+        correct += (logits.argmax(1) == (y if y.ndim == 1 else y.argmax(1))).sum()
+        if not boundary: continue
+        if (micro_step // cfg.accum_steps) % job.check_every == 0: _check_finite(job, loss_acc, f'at epoch {epoch}, step {job.opt_step}')
+        if cfg.clip_grad > 0: torch.nn.utils.clip_grad_norm_(job.model.parameters(), cfg.clip_grad)
+        job.step_fn(); job.opt.zero_grad(set_to_none=True)
+        if job.budget is not None: bar.update(min(round(_clock(job, t0)), round(job.budget)) - bar.n)
+        else: bar.update(1)
+        job.sched.step(); job.opt_step += 1
+        if cfg.ckpt_every and job.opt_step % cfg.ckpt_every == 0:
+            _check_finite(job, loss_acc, f'at step {job.opt_step}')
+            elapsed_now, job.elapsed = job.elapsed, job.elapsed + time.perf_counter() - t0
+            _checkpoint(job, epoch, micro_step + 1, _global_sums(job, loss_acc, correct, n_seen)); job.elapsed = elapsed_now
+        if cfg.max_steps and job.opt_step >= cfg.max_steps: job.stop = True
+        if job.stop: break
+    return loss_acc, correct, n_seen, t0, micro_step
+
+def _end_epoch(job: _Job, epoch: int, loss_acc, correct, n_seen: int, t0: float, micro_step: int, bar) -> bool:
+    "Sum, evaluate, log and checkpoint the epoch; True when the run stops here."
+    cfg, budget = job.cfg, job.budget
+    _check_finite(job, loss_acc, f'in epoch {epoch}')
+    if job.dev.type == 'cuda': torch.cuda.synchronize()
+    dt = time.perf_counter() - t0; job.elapsed += dt
+    s = _global_sums(job, loss_acc, correct, n_seen)
+    row = {'epoch': epoch, 'step': job.opt_step, 'train_loss': s[0] / max(1, s[2]), 'train_acc': s[1] / max(1, s[2]),
+           'lr': job.opt.param_groups[0]['lr'], 'img_s': n_seen * job.world / dt if dt > 0 else None, 'train_time': job.elapsed}
+    if job.main and ((epoch + 1) % cfg.eval_every == 0 or (budget is None and epoch == cfg.epochs - 1) or job.stop):
+        ev = evaluate(job.model, job.test_dl, n_views=1, amp_dtype=amp_dtype(cfg, job.dev))
+        row.update(test_loss=ev['loss'], test_top1=ev['top1'], test_top5=ev['top5'])
+    if job.main:
+        with open(job.log_path, 'a') as f: f.write(json.dumps(row) + '\n')
+    bar.set_postfix({k: round(v, 4) for k, v in row.items() if k in ('train_loss', 'test_top1', 'img_s') and v is not None})
+    if job.stop:   # stopped inside the epoch: the checkpoint resumes at the next micro-step, with this epoch's sums so far
+        _checkpoint(job, epoch, micro_step + 1, s); return True
+    job.sums = [0.0, 0.0, 0]
+    every = cfg.ckpt_every_epochs
+    if (budget is None and epoch == cfg.epochs - 1) or (every and (epoch + 1) % every == 0): _checkpoint(job, epoch + 1, 0, job.sums)
+    return False
+
+# %% ../nbs/13_train.ipynb #a7bbc97c
+def _finish(job: _Job, rec: dict) -> dict | None:
+    "Final weights, final evaluations and metrics.json (rank 0); every rank checks that the replicas agree."
+    cfg, model = job.cfg, job.model
+    in_sync = ranks_in_sync(model, job.world)
+    if cfg.prune_k > 0: finalize_pruning(model)    # plain linear_in.weight (with its zeros) in the final weights
+    if not job.main: return None
+    try: loc = locality_summary(model, job.res)     # first-layer locality, for the models that have a pixel-level first layer
+    except MlpscaleError: loc = None
+    with atomic_path(job.out/'model.safetensors') as t:
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, t,
+                  metadata={'config': json.dumps(job.record), 'model': cfg.model or ''})
+    final = evaluate(model, job.test_dl, n_views=cfg.tta, amp_dtype=amp_dtype(cfg, job.dev)) if cfg.tta > 1 else None
+    rnd = evaluate_random_views(model, job.test_data, cfg, job.res, job.dev) if cfg.tta_random > 0 else None
+    metrics = _metrics(job, [json.loads(l) for l in job.log_path.read_text().splitlines()], final, rnd, loc, in_sync)
+    write_json(job.out/'metrics.json', metrics)
+    _end_record(rec, 'finished')
+    return {**metrics, 'out_dir': str(job.out)}
+
+def _metrics(job: _Job, rows: list[dict], final: dict | None, rnd: dict | None, loc: dict | None, in_sync: bool) -> dict:
+    "The run's metrics.json: the last evaluation, the budget spent, the set-up, and what ran where."
+    cfg, dev, model = job.cfg, job.dev, job.model
+    return {'main': 'test_top1', 'test_top1': rows[-1].get('test_top1'), 'test_top5': rows[-1].get('test_top5'),
+            'test_loss': rows[-1].get('test_loss'), 'train_time_s': job.elapsed, 'epochs': len(rows), 'steps': job.opt_step,
+            **({'time_budget_s': job.budget} if job.budget is not None else {}),
+            'model': cfg.model, 'dataset': cfg.dataset, 'params': job.record['params'], 'device': str(dev), 'world_size': job.world,
+            'train_layout': job.layout, **({'ranks_in_sync': in_sync} if job.world > 1 else {}),
+            'device_name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
+            **({'test_top1_tta': final['top1'], 'tta_views': cfg.tta} if final else {}),
+            **({'test_top1_tta_random': rnd['top1'], 'test_top5_tta_random': rnd['top5'], 'tta_random_views': cfg.tta_random} if rnd else {}),
+            'interp': cfg.interp, 'resolution': job.res, 'num_classes': head_classes(model), 'synthetic': cfg.dataset == 'synthetic',
+            'train_images': len(job.train_data), 'test_images': len(job.test_data), 'checkpoint': cfg.checkpoint,
+            'published_checkpoint': getattr(unwrap(model), 'pretrained_name', None),
+            **({'first_layer_spread': loc['mean_spread'], 'first_layer_window': loc['mean_window']} if loc else {}), **job.extra}
+
+# %% ../nbs/13_train.ipynb #475de551
 def train(cfg: TrainConfig, command: str = 'train', runs_root: str | Path = 'runs', argv: list[str] | None = None) -> dict:
     """Run the job `cfg` describes (in one process, or in each of torchrun's); returns the final metrics (also in `<out_dir>/metrics.json`).
     The run folder gets the runs store's record (`run.json`: command `argv`, parameters, machine, versions, status), unless a papermill
@@ -185,6 +436,20 @@ def train(cfg: TrainConfig, command: str = 'train', runs_root: str | Path = 'run
     finally:
         if created: dist.destroy_process_group()
 
+def _train(cfg, command, runs_root, rank, world, dev, rec, argv=None) -> dict:
+    cfg, out = _run_folder(cfg, command, runs_root, rank, world)
+    job = _restore(_setup(_Job(cfg, out, rank, world, dev)), rec, command, argv)
+    budget = job.budget
+    bar = tqdm(total=round(budget) if budget is not None else job.total,
+               initial=min(round(job.elapsed), round(budget)) if budget is not None else job.opt_step,
+               disable=not (cfg.progress and job.main), desc=f'{cfg.model} {cfg.dataset}', unit='s' if budget is not None else 'step')
+    epochs = range(job.start_epoch, cfg.epochs) if budget is None else itertools.count(job.start_epoch)
+    for epoch in ([] if job.stop else epochs):
+        if epoch != job.start_epoch: job.sums = [0.0, 0.0, 0]
+        if _end_epoch(job, epoch, *_epoch_steps(job, epoch, bar), bar): break
+    bar.close()
+    return _broadcast(_finish(job, rec), world)
+
 def _start_record(rec: dict, out: Path, command: str, params: dict, argv):
     "Open the runs-store record of a job in `out` (not where a papermill run already owns the folder)."
     def kind(d: Path):
@@ -195,178 +460,45 @@ def _start_record(rec: dict, out: Path, command: str, params: dict, argv):
     rec.update(dir=out, info=start_run(out, command, params, command=['mlpscale', command, *argv] if argv is not None else None))
 
 def _end_record(rec: dict, status: str, error: BaseException | None = None):
+    "Close the record `_start_record` opened (if any): finished, or failed with the error's first line."
     if rec.get('info') is None: return
     msg = None if error is None else ('interrupted' if isinstance(error, KeyboardInterrupt) else
                                       first_line(error, 10**6) if isinstance(error, MlpscaleError)
                                       else f"{type(error).__name__}: {first_line(str(error), 10**6)}")
     end_run(rec['dir'], rec.pop('info'), status, error=msg)
 
-def _train(cfg, command, runs_root, rank, world, dev, rec=None, argv=None):
-    rec = {} if rec is None else rec
-    main = rank == 0
-    try: out = run_dir_for(cfg, command, runs_root) if main else None
-    except MlpscaleError as e: out = e
-    out = _broadcast(out, world)
-    if cfg.resume:   # the run's own configuration wins (but for progress and max_steps), so the resumed run is the same computation
-        names = {f.name for f in fields(TrainConfig)}
-        saved = {k: v for k, v in read_json(out/'config.json').items() if k in names}
-        cfg = TrainConfig.from_dict({**saved, 'resume': True, 'out_dir': str(out), 'progress': cfg.progress, 'max_steps': cfg.max_steps})
-    micro = cfg.batch_size // cfg.accum_steps
-    if micro % world: raise MlpscaleError(f"batch_size={cfg.batch_size} / accum_steps={cfg.accum_steps} = {micro} must be divisible by the {world} ranks")
-    seed_everything(cfg.seed)
-    dev, train_data, test_data, model, res = prepare(cfg, dev, purpose='finetune' if cfg.checkpoint else 'train')
-    model.to(dev)
-    # what ran: the dtype `amp` chose here (auto: the machine's fastest) and the hardware, in config.json and metrics.json
-    extra = {'amp_used': amp_used(cfg, dev), 'machine': machine_name(dev)}
-    if cfg.locality > 0: first_layer_images(model, res)    # a model without a pixel-level first layer fails here, clearly
-    if cfg.prune_k > 0:   # before the optimiser: it then trains linear_in.weight_orig, and the mask keeps pruned weights at 0
-        _, extra['prune_kept'] = prune_to_locality(model, cfg.prune_k, res, how=cfg.prune_how)
-    finetune = cfg.checkpoint is not None
-    head = head_name(model) if finetune else None
-    groups = param_groups(model, cfg.lr, cfg.weight_decay, head, cfg.body_lr_mult, linear_probe=finetune and cfg.mode == 'linear')
-    opt = make_optimizer(cfg.optimizer, groups, cfg.lr, cfg.momentum, cfg.nesterov)
-    Loader = ShardedLoader if isinstance(train_data, PackedData) else DeviceLoader   # the same interface and augmentation
-    train_dl = Loader(train_data, micro, train=True, resolution=res, device=dev, seed=cfg.seed, crop=cfg.crop,
-                            scale=cfg.crop_scale, ratio=cfg.crop_ratio, flip=cfg.flip, mixup_alpha=cfg.mixup, cutmix_alpha=cfg.cutmix,
-                            rank=rank, world_size=world, interp=cfg.interp)
-    test_dl = DeviceLoader(test_data, 1024, train=False, resolution=res, device=dev, interp=cfg.interp)
-    steps_per_epoch = len(train_dl) // cfg.accum_steps
-    if steps_per_epoch == 0: raise MlpscaleError(f"batch_size={cfg.batch_size} is larger than the training set ({len(train_data)} examples)")
-    budget = cfg.time_budget
-    total = steps_per_epoch * cfg.epochs if budget is None else None
-    warm = int(round(cfg.warmup * steps_per_epoch))
-    clock = {'frac': None}   # a time-budgeted run: the share of the budget spent, set before every scheduler step
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total or 1, warm, cfg.schedule, clock['frac']))
-    if cfg.model is None: cfg.model = unwrap(model).model_name   # fine-tuning: the checkpoint's architecture
-
-    record = {**cfg.to_dict(), 'resolution_used': res, 'num_classes': head_classes(model), 'classes': list(train_data.classes), 'out_dir': str(out),
-              'params': count_params(model), 'flops_per_image': count_flops(model, res), 'world_size': world, **extra}
-    ckpts, log_path = out/'checkpoints', out/'log.jsonl'
-    start_epoch, start_step, opt_step, elapsed, sums = 0, 0, 0, 0.0, [0.0, 0.0, 0]
-    if cfg.resume and (last := latest_checkpoint(ckpts)) is not None:
-        meta = load_checkpoint(last, model, opt, sched)
-        start_epoch, start_step, opt_step, elapsed, sums = meta['epoch'], meta['micro_step'], meta['opt_step'], meta['train_time'], meta['sums']
-        if main:
-            lines = [l for l in log_path.read_text().splitlines() if json.loads(l)['epoch'] < start_epoch] if log_path.exists() else []
-            with atomic_path(log_path) as t: t.write_text(''.join(l + '\n' for l in lines))   # drop epochs logged after the checkpoint
-    elif main:
-        out.mkdir(parents=True, exist_ok=True); write_json(out/'config.json', record)
-    if main: _start_record(rec, out, command, cfg.to_dict(), argv)
-    if world > 1:
-        ddp = DDP(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
-    else: ddp = model
-    fwd, layout = training_forward(ddp, dev, cfg.compile, world)   # compiled on a CPU with one process: features first, where the model has it
-    opt_step_fn = compiled_step(opt) if cfg.compile else opt.step   # LION: one fused loop per tensor
-
-    def checkpoint(epoch, micro_step, sums):   # rank 0 writes; everyone waits until it is on disk
-        if main: save_checkpoint(ckpts, model, opt, sched, {'epoch': epoch, 'micro_step': micro_step, 'opt_step': opt_step,
-                                 'train_time': elapsed, 'sums': sums, 'world_size': world}, config=record, keep=cfg.keep_ckpts)
-        _barrier(world)
-
-    def global_sums(loss_acc, correct, n_seen):   # this epoch's sums so far, over all ranks
-        t = _all_sum(torch.stack([loss_acc.double(), correct.double(), torch.tensor(float(n_seen), device=dev, dtype=torch.float64)]), world)
-        return [sums[0] + t[0].item(), sums[1] + t[1].item(), sums[2] + int(t[2].item())]
-
-    def check_finite(loss_acc, where):
-        bad = _all_sum((~torch.isfinite(loss_acc)).float(), world)
-        if bad.item() > 0:
-            raise NonFiniteLoss(f"loss is not finite ({loss_acc.item()}) {where}; stopped. The last good checkpoint is kept in "
-                                f"{latest_checkpoint(ckpts) or '(none written yet)'}; try a lower --lr or --clip-grad")
-
-    bar = tqdm(total=total if budget is None else round(budget), initial=opt_step if budget is None else min(round(elapsed), round(budget)),
-               disable=not (cfg.progress and main), desc=f'{cfg.model} {cfg.dataset}', unit='step' if budget is None else 's')
-    check_every = 1 if dev.type == 'cpu' else 25
-    stop = budget is not None and elapsed >= budget   # resumed after the budget was spent: nothing left to train
-    synced, sync_at = (elapsed, opt_step), opt_step   # ranks of a budgeted run: the clock they last agreed on, the step they next agree at
-    epochs = range(start_epoch, cfg.epochs) if budget is None else itertools.count(start_epoch)
-    for epoch in ([] if stop else epochs):
-        model.train(); t0 = time.perf_counter(); n_seen = 0
-        first = start_step if epoch == start_epoch else 0
-        if epoch != start_epoch: sums = [0.0, 0.0, 0]
-        loss_acc = torch.zeros((), device=dev); correct = torch.zeros((), device=dev)
-        for micro_step, (x, y) in enumerate(train_dl.batches(epoch, first), start=first):
-            boundary = (micro_step + 1) % cfg.accum_steps == 0
-            sync = ddp.no_sync() if (world > 1 and not boundary) else torch.enable_grad()   # all-reduce only on the last micro-batch
-            with sync:
-                with _autocast(cfg, dev):
-                    logits = fwd(x)
-                    loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
-                obj = loss + cfg.locality * locality_penalty(model, res, power=cfg.locality_power) if cfg.locality > 0 else loss
-                (obj / cfg.accum_steps).backward()
-            loss_acc += loss.detach() * len(x); n_seen += len(x)
-            correct += (logits.argmax(1) == (y if y.ndim == 1 else y.argmax(1))).sum()
-            if not boundary: continue
-            if (micro_step // cfg.accum_steps) % check_every == 0: check_finite(loss_acc, f'at epoch {epoch}, step {opt_step}')
-            if cfg.clip_grad > 0: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
-            opt_step_fn(); opt.zero_grad(set_to_none=True)
-            if budget is not None:   # the schedule and the stop follow the training time
-                # read on the host without waiting for the GPU: a wait per step would idle the GPU while the next step is launched,
-                # and the host runs at most `check_every` steps ahead (check_finite waits for the GPU); the epoch's time is exact.
-                # Several ranks take rank 0's clock (their learning rates and their last step must be the same) about every
-                # 0.25 s of training, not every step: a broadcast waits for the GPU
-                now = elapsed + time.perf_counter() - t0
-                agree = world == 1 or opt_step >= sync_at   # this step's clock is the one every rank reads
-                if agree and world > 1:
-                    now, gap = _broadcast((now, clock_gap(now - synced[0], opt_step - synced[1])), world)
-                    synced, sync_at = (now, opt_step), opt_step + gap
-                if agree:
-                    clock['frac'] = min(1.0, now / budget)
-                    if now >= budget: stop = True
-                bar.update(min(round(now), round(budget)) - bar.n)
-            else: bar.update(1)
-            sched.step(); opt_step += 1
-            if cfg.ckpt_every and opt_step % cfg.ckpt_every == 0:
-                check_finite(loss_acc, f'at step {opt_step}')
-                elapsed_now, elapsed = elapsed, elapsed + time.perf_counter() - t0
-                checkpoint(epoch, micro_step + 1, global_sums(loss_acc, correct, n_seen)); elapsed = elapsed_now
-            if cfg.max_steps and opt_step >= cfg.max_steps: stop = True
-            if stop: break
-        check_finite(loss_acc, f'in epoch {epoch}')
-        if dev.type == 'cuda': torch.cuda.synchronize()
-        dt = time.perf_counter() - t0; elapsed += dt
-        s = global_sums(loss_acc, correct, n_seen)
-        row = {'epoch': epoch, 'step': opt_step, 'train_loss': s[0] / max(1, s[2]), 'train_acc': s[1] / max(1, s[2]),
-               'lr': opt.param_groups[0]['lr'], 'img_s': n_seen * world / dt if dt > 0 else None, 'train_time': elapsed}
-        if main and ((epoch + 1) % cfg.eval_every == 0 or (budget is None and epoch == cfg.epochs - 1) or stop):
-            ev = evaluate(model, test_dl, n_views=1, amp_dtype=amp_dtype(cfg, dev))
-            row.update(test_loss=ev['loss'], test_top1=ev['top1'], test_top5=ev['top5'])
-        if main:
-            with open(log_path, 'a') as f: f.write(json.dumps(row) + '\n')
-        bar.set_postfix({k: round(v, 4) for k, v in row.items() if k in ('train_loss', 'test_top1', 'img_s') and v is not None})
-        if stop:   # stopped inside the epoch: the checkpoint resumes at the next micro-step, with this epoch's sums so far
-            checkpoint(epoch, micro_step + 1, s); break
-        sums = [0.0, 0.0, 0]
-        every = cfg.ckpt_every_epochs
-        if (budget is None and epoch == cfg.epochs - 1) or (every and (epoch + 1) % every == 0): checkpoint(epoch + 1, 0, sums)
-    bar.close()
-    in_sync = ranks_in_sync(model, world)
-    metrics = None
-    if cfg.prune_k > 0: finalize_pruning(model)    # plain linear_in.weight (with its zeros) in the final weights
-    if main:
-        try: loc = locality_summary(model, res)     # first-layer locality, for the models that have a pixel-level first layer
-        except MlpscaleError: loc = None
-        with atomic_path(out/'model.safetensors') as t:
-            save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, t,
-                      metadata={'config': json.dumps(record), 'model': cfg.model or ''})
-        final = evaluate(model, test_dl, n_views=cfg.tta, amp_dtype=amp_dtype(cfg, dev)) if cfg.tta > 1 else None
-        rnd = evaluate_random_views(model, test_data, cfg, res, dev) if cfg.tta_random > 0 else None
-        rows = [json.loads(l) for l in log_path.read_text().splitlines()]
-        metrics = {'main': 'test_top1', 'test_top1': rows[-1].get('test_top1'), 'test_top5': rows[-1].get('test_top5'),
-                   'test_loss': rows[-1].get('test_loss'), 'train_time_s': elapsed, 'epochs': len(rows), 'steps': opt_step,
-                   **({'time_budget_s': budget} if budget is not None else {}),
-                   'model': cfg.model, 'dataset': cfg.dataset, 'params': record['params'], 'device': str(dev), 'world_size': world, 'train_layout': layout,
-                   **({'ranks_in_sync': in_sync} if world > 1 else {}),
-                   'device_name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
-                   **({'test_top1_tta': final['top1'], 'tta_views': cfg.tta} if final else {}),
-                   **({'test_top1_tta_random': rnd['top1'], 'test_top5_tta_random': rnd['top5'], 'tta_random_views': cfg.tta_random} if rnd else {}),
-                   'interp': cfg.interp, 'resolution': res, 'num_classes': head_classes(model), 'synthetic': cfg.dataset == 'synthetic',
-                   'train_images': len(train_data), 'test_images': len(test_data), 'checkpoint': cfg.checkpoint,
-                   'published_checkpoint': getattr(unwrap(model), 'pretrained_name', None),
-                   **({'first_layer_spread': loc['mean_spread'], 'first_layer_window': loc['mean_window']} if loc else {}), **extra}
-        write_json(out/'metrics.json', metrics)
-        _end_record(rec, 'finished')
-        metrics = {**metrics, 'out_dir': str(out)}
-    return _broadcast(metrics, world)
+# %% ../nbs/13_train.ipynb #0e68110d
+def evaluate_checkpoint(cfg: TrainConfig, runs_dir: str | Path | None = 'runs', argv: list[str] | None = None, json_path: str | None = None) -> dict:
+    """Evaluate `cfg.checkpoint` on the test split of `cfg.dataset` (fixed TTA views: `cfg.tta`; the official random views:
+    `cfg.tta_random`). The result goes to the runs store (`<runs_dir>/eval/<model>-<dataset>-<hash>/`, or `cfg.out_dir`; none
+    when `runs_dir` is None) and, if asked, to `json_path`."""
+    if cfg.checkpoint is None: raise MlpscaleError("eval needs --checkpoint (a run folder, model.safetensors, an official weights file or a published name)")
+    out = run_dir_for(cfg, 'eval', runs_dir) if runs_dir is not None or cfg.out_dir else None
+    dev, _, test_data, model, res = prepare(cfg, purpose='eval')
+    info = None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        info = start_run(out, 'eval', cfg.to_dict(), command=['mlpscale', 'eval', *(argv or [])])
+    try:
+        dl = DeviceLoader(test_data, cfg.batch_size, train=False, resolution=res, device=dev, interp=cfg.interp)
+        r = evaluate(model.to(dev), dl, n_views=cfg.tta, class_names=test_data.classes, amp_dtype=amp_dtype(cfg, dev), progress=cfg.progress)
+        r = {'main': 'test_top1', 'test_top1': r['top1'], 'test_top5': r['top5'], 'test_loss': r['loss'], **r}
+        if cfg.tta_random > 0:
+            rnd = evaluate_random_views(model, test_data, cfg, res, dev, progress=cfg.progress)
+            r.update(test_top1_tta_random=rnd['top1'], test_top5_tta_random=rnd['top5'], tta_random_views=cfg.tta_random)
+        r.update(model=getattr(model, 'model_name', cfg.model), dataset=cfg.dataset, checkpoint=str(cfg.checkpoint), resolution=res, test_images=len(test_data),
+                 published_checkpoint=getattr(model, 'pretrained_name', None),
+                 interp=cfg.interp, synthetic=cfg.dataset == 'synthetic',
+                 amp_used=amp_used(cfg, dev), machine=machine_name(dev))   # auto: the machine's fastest dtype
+    except BaseException as e:
+        if info is not None:
+            end_run(out, info, 'failed', error=first_line(e, 10**6))
+        raise
+    if info is not None:
+        end_run(out, info, 'finished', metrics=r); r['out_dir'] = str(out)
+    if json_path:
+        write_json(json_path, r)
+    return r
 
 # %% ../nbs/13_train.ipynb #2d4255e4
 def read_log(path: str | Path) -> list[dict]:

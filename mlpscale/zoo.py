@@ -32,7 +32,7 @@ from timm.utils.model import reparameterize_model
 from .core import MlpscaleError, check_choice, get_device, machine_name, retain_freed_memory, atomic_path, cpu_flags, is_oom
 from .models import create_model, model_entry, count_params, count_flops
 from .data import normalize_batch, CIFAR_MEAN, CIFAR_STD
-from .speed import time_calls, cpu_load, pareto_front, num_threads, COMPILE_MODES, compile_inference
+from .speed import time_calls, cpu_load, pareto_front, num_threads, COMPILE_MODES, compile_inference, inference_step
 
 # %% ../nbs/19_zoo.ipynb #bc24e66f
 def accuracy_path() -> Path:
@@ -69,10 +69,11 @@ def read_accuracy(path=None) -> list[dict]:
                 row.update(top1=float(row['top1']) if row['top1'] else None, resolution=int(row['resolution']), tta=_bool(row['tta']),
                            views=int(row['views'] or 1), params_num_classes=int(row['params_num_classes']) if row['params_num_classes'] else None,
                            line=i)
-            except ValueError as e: raise MlpscaleError(f"{path}, line {i}: a value is not of its column's type ({e}); see the table's columns in mlpscale.zoomap") from None
+            except ValueError as e: raise MlpscaleError(f"{path}, line {i}: a value is not of its column's type ({e}); see the table's columns in mlpscale.zoo") from None
             rows.append(row)
     return rows
 
+# %% ../nbs/19_zoo.ipynb #362ed50f
 def check_accuracy(rows: list[dict]) -> None:
     "Refuse a table with a row that names no registry model, an unknown dataset, regime or family, a number out of range, or no source: one error naming the line."
     seen = set()
@@ -92,6 +93,7 @@ def check_accuracy(rows: list[dict]) -> None:
         if key in seen: raise MlpscaleError(f"{where}: a second row for the same network, dataset and tta")
         seen.add(key)
 
+# %% ../nbs/19_zoo.ipynb #e4b879d1
 SOURCES = [   # where the published numbers come from, and how each source was found (the chapter says more)
     dict(prefix='https://github.com/gregorbachmann/scaling_mlps', name='scaling_mlps README (the paper\'s official repository)',
          how="the official repository, mirrored for this project; its README's table of fine-tuned checkpoints"),
@@ -232,14 +234,8 @@ def time_network(model: nn.Module, resolution: int, regime: str = 'model', batch
     dev = get_device(device)
     dt = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}[dtype]
     fwd, ctx = compile_inference(model, compile, dev)   # 'max-autotune': frozen weights, as in bench_model
-    g = torch.Generator().manual_seed(0)
-    if regime == 'model':
-        x = torch.randn(batch_size, 3, resolution, resolution, generator=g).to(dev, dt)
-        def step(): return fwd(x)
-    else:
-        xb = torch.randint(0, 256, (batch_size, 3, host_resolution, host_resolution), dtype=torch.uint8, generator=g)
-        if dev.type == 'cuda': xb = xb.pin_memory()
-        def step(): return fwd(normalize_batch(xb.to(dev, non_blocking=True), resolution, mean, std).to(dt))
+    # the call bench_model times too; the end-to-end transform computes in fp32 and hands the network its dtype
+    step = inference_step(fwd, regime, batch_size, resolution, dev, dt, mean, std, host_resolution=host_resolution, normalize_dtype=torch.float32)
     with torch.inference_mode(), ctx:
         out = step()
         if out.shape[0] != batch_size or (num_classes and out.shape[-1] != num_classes):
@@ -257,15 +253,13 @@ def time_network(model: nn.Module, resolution: int, regime: str = 'model', batch
     return {'batch_size': batch_size, 'img_s': batch_size / lat, 'latency_ms': lat * 1e3, 'latency_p10_ms': float(np.percentile(best, 10)) * 1e3,
             'latency_p90_ms': float(np.percentile(best, 90)) * 1e3, 'repeats': len(best), 'tries': k}
 
-# %% ../nbs/19_zoo.ipynb #fd6389a3
-def bench_zoo(entries: list[dict], out_csv, device='auto', dtypes=None, compile=None, regimes=TIMING_REGIMES, batches=BATCHES,
-              budget: float | None = None, max_batch: int | None = None, warmup: int = 1, repeats: int = 3, min_time: float = 0.3,
-              num_classes: int = 10, max_minutes: float | None = None, threads: int | None = None, pass_no: int = 1, progress: bool = True) -> dict:
-    """Time every network of `entries` (`zoo_entries`) at its resolution, in every dtype, compile mode, regime and batch (`b1`, `large`),
-    appending one row per measurement to `out_csv` as it goes; rows already there for this machine are skipped, so an interrupted run
-    resumes. Defaults: `timed_dtypes`; eager, plus `reduce-overhead` (CUDA graphs) on a GPU. A network that fails
-    is recorded with its error and the run goes on. Stops starting new networks after `max_minutes`. `pass_no`: the how-manieth
-    repeat of the whole run this is (a second pass re-measures everything; the map keeps each setting's fastest). Returns counts and the time taken."""
+# %% ../nbs/19_zoo.ipynb #c7943b5e
+def _error_text(ex: BaseException) -> str:
+    "An error in one line for the CSV: its type and the first line of its message, at most 300 characters."
+    return f"{type(ex).__name__}: {str(ex).splitlines()[0] if str(ex) else ''}"[:300]
+
+def _bench_settings(device, dtypes, compile, regimes, batches, budget, max_batch) -> tuple:
+    "The device and what `bench_zoo` times on it, every choice checked before anything is timed: (device, dtypes, compile modes, FLOP budget, largest batch)."
     dev = get_device(device)
     if dev.type == 'cpu': retain_freed_memory()
     dtypes = list(dtypes or timed_dtypes(dev))
@@ -276,6 +270,46 @@ def bench_zoo(entries: list[dict], out_csv, device='auto', dtypes=None, compile=
     for b in batches: check_choice('batch', b, BATCHES)
     budget = budget or (4e12 if dev.type == 'cuda' else 1e11)
     max_batch = max_batch or (1024 if dev.type == 'cuda' else 256)
+    return dev, dtypes, compile, budget, max_batch
+
+def _build_network(e: dict, num_classes: int) -> tuple:
+    "Network `e` (a `zoo_entries` item) built for timing: (FLOPs per image, parameters, the deployed fp32 network, None), or (None, None, None, the error)."
+    try:
+        with torch.device('meta'): meta = create_model(e['model'], num_classes=num_classes, resolution=e['resolution'])
+        flops, params = count_flops(meta, e['resolution']), count_params(meta)
+        del meta
+        torch.manual_seed(0)
+        m32 = deploy(create_model(e['model'], num_classes=num_classes, resolution=e['resolution']))
+        err = None
+    except Exception as ex:   # a network that cannot be built: every one of its rows says why
+        flops = params = m32 = None; err = _error_text(ex)
+    return flops, params, m32, err
+
+# %% ../nbs/19_zoo.ipynb #c6952579
+def _measure(row: dict, m32: nn.Module, resolution: int, regime: str, bs: int, dev, dtype: str, compile: str,
+             warmup: int, repeats: int, min_time: float, num_classes: int) -> None:
+    "Time network `m32` at batch `bs` into `row`, halving the batch while it runs out of memory; an error it cannot get past goes into `row['error']`."
+    try:
+        m = m32.to(dev, {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}[dtype])
+        while True:
+            try: row.update(time_network(m, resolution, regime, bs, dev, dtype, compile, warmup=warmup, repeats=repeats, min_time=min_time, num_classes=num_classes)); break
+            except Exception as ex:
+                if not is_oom(ex) or bs == 1: raise
+                if dev.type == 'cuda': torch.cuda.empty_cache()
+                bs //= 2
+    except Exception as ex:
+        row['error'] = _error_text(ex)
+
+# %% ../nbs/19_zoo.ipynb #fd6389a3
+def bench_zoo(entries: list[dict], out_csv, device='auto', dtypes=None, compile=None, regimes=TIMING_REGIMES, batches=BATCHES,
+              budget: float | None = None, max_batch: int | None = None, warmup: int = 1, repeats: int = 3, min_time: float = 0.3,
+              num_classes: int = 10, max_minutes: float | None = None, threads: int | None = None, pass_no: int = 1, progress: bool = True) -> dict:
+    """Time every network of `entries` (`zoo_entries`) at its resolution, in every dtype, compile mode, regime and batch (`b1`, `large`),
+    appending one row per measurement to `out_csv` as it goes; rows already there for this machine are skipped, so an interrupted run
+    resumes. Defaults: `timed_dtypes`; eager, plus `reduce-overhead` (CUDA graphs) on a GPU. A network that fails
+    is recorded with its error and the run goes on. Stops starting new networks after `max_minutes`. `pass_no`: the how-manieth
+    repeat of the whole run this is (a second pass re-measures everything; the map keeps each setting's fastest). Returns counts and the time taken."""
+    dev, dtypes, compile, budget, max_batch = _bench_settings(device, dtypes, compile, regimes, batches, budget, max_batch)
     out_csv = Path(out_csv)
     machine = machine_name(dev)
     done = {speed_key(r) for r in read_speed(out_csv)}
@@ -290,30 +324,11 @@ def bench_zoo(entries: list[dict], out_csv, device='auto', dtypes=None, compile=
             if max_minutes is not None and time.perf_counter() - t0 > max_minutes * 60: stopped = True; break
             bar.set_postfix_str(f"{e['model']} @{e['resolution']}")
             base = dict(machine=machine, device=str(dev), model=e['model'], resolution=e['resolution'], threads=nt, torch=torch.__version__)
-            try:
-                with torch.device('meta'): meta = create_model(e['model'], num_classes=num_classes, resolution=e['resolution'])
-                flops, params = count_flops(meta, e['resolution']), count_params(meta)
-                del meta
-                torch.manual_seed(0)
-                m32 = deploy(create_model(e['model'], num_classes=num_classes, resolution=e['resolution']))
-                err = None
-            except Exception as ex:   # a network that cannot be built: every one of its rows says why
-                flops = params = m32 = None; err = f"{type(ex).__name__}: {str(ex).splitlines()[0] if str(ex) else ''}"[:300]
+            flops, params, m32, err = _build_network(e, num_classes)
             lb = large_batch(flops or 1, budget, max_batch)
             for _, d, c, rg, b in mine:
                 row = {**base, 'regime': rg, 'dtype': d, 'compile': c, 'batch': b, 'pass': pass_no, 'params': params, 'flops_per_img': flops}
-                if err is None:
-                    bs = 1 if b == 'b1' else lb
-                    try:
-                        m = m32.to(dev, {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}[d])
-                        while True:
-                            try: row.update(time_network(m, e['resolution'], rg, bs, dev, d, c, warmup=warmup, repeats=repeats, min_time=min_time, num_classes=num_classes)); break
-                            except Exception as ex:
-                                if not is_oom(ex) or bs == 1: raise
-                                if dev.type == 'cuda': torch.cuda.empty_cache()
-                                bs //= 2
-                    except Exception as ex:
-                        row['error'] = f"{type(ex).__name__}: {str(ex).splitlines()[0] if str(ex) else ''}"[:300]
+                if err is None: _measure(row, m32, e['resolution'], rg, 1 if b == 'b1' else lb, dev, d, c, warmup, repeats, min_time, num_classes)
                 else: row['error'] = err
                 row.update(**cpu_load(), time=datetime.now(timezone.utc).isoformat(timespec='seconds'))
                 _append(out_csv, row); n_new += 1; bar.update(1)
@@ -387,6 +402,7 @@ def network_numbers(acc_rows: list[dict], extra=()) -> dict:
         nums.setdefault(k, len(nums) + 1)
     return nums
 
+# %% ../nbs/19_zoo.ipynb #0772e882
 def _place_labels(ax, xy, texts, fontsize: float = 6.5):
     "Write each text next to its point where it overlaps no marker and no other label (tried at growing distances and 12 angles); far ones get a leader line."
     fig = ax.figure
@@ -421,6 +437,7 @@ def label_points(ax, points: list[dict], numbers: dict, ours=()):
     _place_labels(ax, [(p['img_s'], p['top1']) for p in allp],
                   [f"{numbers.get((p['model'], p['resolution']), '?')}{'t' if p.get('tta') else ''}{'*' if i >= len(points) else ''}" for i, p in enumerate(allp)])
 
+# %% ../nbs/19_zoo.ipynb #0efedfd4
 def legend_handles(ours: bool = False) -> list:
     "The map's legend: families, filled / open, the two fronts (and this package's runs)."
     h = [Line2D([], [], marker=mk, color=col, ls='', label=lab) for mk, col, lab in FAMILY_STYLE.values()]
@@ -457,6 +474,7 @@ def plot_map(points: list[dict], ax=None, numbers: dict | None = None, title: st
     if labels: label_points(ax, points, numbers, ours)
     return ax.figure
 
+# %% ../nbs/19_zoo.ipynb #c669d986
 def map_figure(acc_rows, speed_rows, dataset: str, device: str, dtype: str = 'fp32', compile: str = 'none', ours=(), numbers=None, machine: str = '',
                plotted: list | None = None):
     "The map of `dataset` for one device and dtype: four panels, batch 1 and the large batch, model only and end to end (transfer included); the points drawn are appended to `plotted`."
@@ -499,14 +517,7 @@ def mlp_standing(acc_rows, speed_rows, device: str, dtype: str = 'fp32', compile
                                 'best_as_fast': max(faster, key=lambda q: q['top1']) if faster else None})
     return out
 
-SORT_JS = ("<script>document.querySelectorAll('table.sortable').forEach(function(t){t.querySelectorAll('thead th').forEach(function(th,i){"
-           "th.style.cursor='pointer';th.title='click to sort';th.addEventListener('click',function(){var tb=t.tBodies[0];"
-           "var asc=th.dataset.dir!=='asc';th.dataset.dir=asc?'asc':'desc';var key=function(r){var c=r.cells[i];"
-           "var s=c.hasAttribute('data-v')?c.getAttribute('data-v'):c.textContent.trim();var n=parseFloat(s);return s===''?null:(isNaN(n)?s.toLowerCase():n);};"
-           "Array.from(tb.rows).sort(function(a,b){var x=key(a),y=key(b);if(x===null)return y===null?0:1;if(y===null)return -1;"
-           "var c=(typeof x==='number'&&typeof y==='number')?x-y:String(x).localeCompare(String(y));return asc?c:-c;})"
-           ".forEach(function(r){tb.appendChild(r);});});});});</script>")
-
+# %% ../nbs/19_zoo.ipynb #4f211982
 def _fmt_speed(v) -> str: return '' if v is None else f"{v:,.0f}" if v >= 100 else f"{v:.1f}" if v >= 1 else f"{v:.2f}"
 
 def speed_columns(speed_rows, cpu: str = 'cpu') -> list[dict]:
@@ -523,6 +534,7 @@ def speed_columns(speed_rows, cpu: str = 'cpu') -> list[dict]:
                          head=f"GPU bf16 compiled {b} e2e", missing=not gpu))
     return cols
 
+# %% ../nbs/19_zoo.ipynb #79b3cd0f
 def network_table(acc_rows, speed_rows, columns: list[dict], ours=(), numbers=None) -> list[dict]:
     "One row per network: number, name, family, regimes and pre-training, resolution, parameters and FLOPs, published top-1 per dataset, ours, and images/s per column."
     numbers = numbers or network_numbers(acc_rows, [(o['model'], o['resolution']) for o in ours])
@@ -547,6 +559,15 @@ def network_table(acc_rows, speed_rows, columns: list[dict], ours=(), numbers=No
                     'params': any_row['params'] if any_row else None, 'flops': any_row['flops_per_img'] if any_row else None,
                     'ours': '; '.join(f"{o['dataset']} {o['top1']:.1f}% ({o['note']})" for o in mine)})
     return sorted(out, key=lambda r: r['#'])
+
+# %% ../nbs/19_zoo.ipynb #bf64ac0a
+SORT_JS = ("<script>document.querySelectorAll('table.sortable').forEach(function(t){t.querySelectorAll('thead th').forEach(function(th,i){"
+           "th.style.cursor='pointer';th.title='click to sort';th.addEventListener('click',function(){var tb=t.tBodies[0];"
+           "var asc=th.dataset.dir!=='asc';th.dataset.dir=asc?'asc':'desc';var key=function(r){var c=r.cells[i];"
+           "var s=c.hasAttribute('data-v')?c.getAttribute('data-v'):c.textContent.trim();var n=parseFloat(s);return s===''?null:(isNaN(n)?s.toLowerCase():n);};"
+           "Array.from(tb.rows).sort(function(a,b){var x=key(a),y=key(b);if(x===null)return y===null?0:1;if(y===null)return -1;"
+           "var c=(typeof x==='number'&&typeof y==='number')?x-y:String(x).localeCompare(String(y));return asc?c:-c;})"
+           ".forEach(function(r){tb.appendChild(r);});});});});</script>")
 
 def table_html(rows: list[dict], columns: list[dict]) -> str:
     "The sortable HTML table of `network_table` rows (click a header to sort; empty cells sort last)."
@@ -586,6 +607,7 @@ def standing_table_md(standing: list[dict]) -> str:
         out.append(f"| {_nice(ds)} | `{m}` @{res}{' + TTA' if tta else ''} | {top:.1f} | " + ' | '.join(cell(k) for k in keys) + ' |')
     return '\n'.join(out)
 
+# %% ../nbs/19_zoo.ipynb #df9a1e82
 def answer_md(standing: dict, machine: str) -> str:
     "The answer to the question in sentences, every number from `standing` (`mlp_standing` per dtype / device label)."
     lines = []
@@ -626,34 +648,36 @@ def answer_md(standing: dict, machine: str) -> str:
         else: lines.append(f"- **{label} instead of CPU fp32.** The counts of dominating networks are the same in all {len(st)} cases.")
     return '\n'.join(lines)
 
-def zoo_page(acc_rows, speed_rows, out_md, ours=(), command: str = '', meta: dict | None = None, title: str | None = None) -> dict:
-    """Write the results page: the maps (one figure per dataset and CPU dtype), the answer in numbers, where each MLP stands, the
-    sortable table, the sources and what was measured. Figures and a CSV of the table go next to `out_md`, named after it."""
-    out_md = Path(out_md); out_md.parent.mkdir(parents=True, exist_ok=True); stem = out_md.stem
-    meta = meta or {}
-    cpu_rows = [r for r in speed_rows if r['device'] == 'cpu']
-    machine = next((r['machine'] for r in cpu_rows), meta.get('machine', 'this machine'))
-    numbers = network_numbers(acc_rows, [(o['model'], o['resolution']) for o in ours])
-    dtypes = [d for d in ('fp32', 'bf16') if any(r['dtype'] == d and r.get('img_s') for r in cpu_rows)]
-    figs, plotted = [], []
+# %% ../nbs/19_zoo.ipynb #58b80475
+def _page_figures(acc_rows, speed_rows, out_md: Path, dtypes, ours, numbers, machine, plotted: list) -> list[tuple]:
+    "Save the map of each dataset and CPU dtype next to `out_md` (`<stem>_<dataset>_<dtype>.png`), the points drawn appended to `plotted`: (dataset, dtype, file name) each."
+    figs = []
     for ds in DATASETS:
         for dt in dtypes:
             fig = map_figure(acc_rows, speed_rows, ds, 'cpu', dt, ours=ours, numbers=numbers, machine=machine, plotted=plotted)
-            name = f'{stem}_{ds}_{dt}.png'; fig.savefig(out_md.parent / name, dpi=100); plt.close(fig); figs.append((ds, dt, name))
+            name = f'{out_md.stem}_{ds}_{dt}.png'; fig.savefig(out_md.parent / name, dpi=100); plt.close(fig); figs.append((ds, dt, name))
+    return figs
+
+def _page_standing(acc_rows, speed_rows, dtypes) -> tuple[dict, list]:
+    "Where each MLP stands (`mlp_standing`) per CPU dtype and per GPU measured (bf16, CUDA graphs), by label; and the GPUs measured."
     standing = {f'CPU {dt}': mlp_standing(acc_rows, speed_rows, 'cpu', dt) for dt in dtypes}
     gpus = sorted({r['device'] for r in speed_rows if r['device'].startswith('cuda') and r.get('img_s')})
     for g in gpus: standing[f'GPU bf16 compiled ({g})'] = mlp_standing(acc_rows, speed_rows, g, 'bf16', 'reduce-overhead')
-    cols = speed_columns(speed_rows)
-    table = network_table(acc_rows, speed_rows, cols, ours, numbers)
-    with atomic_path(out_md.parent / f'{stem}.csv') as tmp, open(tmp, 'w', newline='') as f:
+    return standing, gpus
+
+def _write_table_csv(path: Path, table: list[dict], cols: list[dict]) -> None:
+    "The page's table as CSV (written atomically): one row per network, its published top-1 without TTA per dataset, images/s to 4 significant digits."
+    with atomic_path(path) as tmp, open(tmp, 'w', newline='') as f:
         w = csv.writer(f)
         w.writerow(['#', 'model', 'family', 'regime', 'resolution', 'params', 'flops_per_img', 'cifar10_top1', 'cifar100_top1', 'ours'] + [c['head'] for c in cols])
         for r in table:
             w.writerow([r['#'], r['model'], r['family'], r['regime'], r['resolution'], r['params'], r['flops'], r['top1'].get(('cifar10', False), ''),
                         r['top1'].get(('cifar100', False), ''), r['ours']] + ['' if r['speed'][c['head']] is None else f"{r['speed'][c['head']]:.4g}" for c in cols])
+
+# %% ../nbs/19_zoo.ipynb #0257baf8
+def _page_intro(acc_rows, cpu_rows, machine: str, gpus: list, command: str, meta: dict, title: str | None) -> list[str]:
+    "The page's first lines: title, what it shows, the command that made it, the run's wall time and how well its two passes agree."
     n_acc = sum(r['top1'] is not None for r in acc_rows)
-    errs = sorted({(r['model'], r['resolution'], r['error']) for r in speed_rows if r.get('error')})
-    measured = {(r['model'], r['resolution']) for r in cpu_rows if r.get('img_s')}
     nets = {(r['model'], r['resolution']) for r in acc_rows}
     t = title or f"Inference time against published accuracy: {len(nets)} networks on {machine}"
     md = [f"# {t}", '',
@@ -668,6 +692,10 @@ def zoo_page(acc_rows, speed_rows, out_md, ours=(), command: str = '', meta: dic
     if agr: md += [f"Every measurement was taken twice, in two passes of the whole run; the maps and the table use the faster of the two (the one "
                    f"least disturbed by anything else on the machine). Of the {agr['n']} settings measured twice, {agr['within_10pct']} agree within 10% and "
                    f"{agr['within_25pct']} within 25% (median ratio of the faster to the slower {agr['median']:.2f}, worst {agr['worst']:.1f}x).", '']
+    return md
+
+def _own_runs(acc_rows, speed_rows, cpu_rows, ours) -> list[str]:
+    "A phrase per own run (on a CIFAR dataset) and batch, end to end in fp32 on the CPU: its speed, and how many published networks are both faster and more accurate."
     own = []
     for o in ours:
         if o['dataset'] not in DATASETS: continue
@@ -680,7 +708,14 @@ def zoo_page(acc_rows, speed_rows, out_md, ours=(), command: str = '', meta: dic
             dom = [q for q in pts if q['top1'] >= o['top1'] and q['img_s'] >= v]
             own.append(f"`{o['model']}` @{o['resolution']} ({_nice(o['dataset'])} {o['top1']:.1f}%, {o['note']}) at {_fmt_speed(v)} img/s "
                        f"end to end, {'batch 1' if b == 'b1' else 'large batch'}: {len({q['model'] for q in dom})} published networks are both faster and more accurate")
-    md += ['## The answer', '', answer_md(standing, machine), '']
+    return own
+
+# %% ../nbs/19_zoo.ipynb #c9902d8a
+def _page_results(standing: dict, machine: str, own: list[str], acc_rows, cpu_rows, gpus: list, figs: list, table: list[dict], cols: list[dict]) -> list[str]:
+    "The page's results: the answer, the networks timed, where each MLP number stands, the maps and the sortable table."
+    measured = {(r['model'], r['resolution']) for r in cpu_rows if r.get('img_s')}
+    nets = {(r['model'], r['resolution']) for r in acc_rows}
+    md = ['## The answer', '', answer_md(standing, machine), '']
     if own: md += ["- **This package's own runs** (CPU budgets, not the paper's: shown beside the published numbers): " + '; '.join(own) + '.', '']
     md += [
            f"{len(measured & nets)} of the {len(nets)} networks were timed" + (f"; not timed or failed: {', '.join(f'`{m}` @{r}' for m, r in sorted(nets - measured))}" if nets - measured else '') + '.', '',
@@ -696,7 +731,12 @@ def zoo_page(acc_rows, speed_rows, out_md, ours=(), command: str = '', meta: dic
     for ds, dt, name in figs: md += [f"### {_nice(ds)}, {dt}", '', f"![{_nice(ds)} {dt}]({name})", '']
     md += ['## The table', '', "Click a header to sort. images/s per setting (`b1`: batch 1; `large`: the network's large batch, the largest power of two up to 256 "
            "whose forward pass costs at most 100 GFLOP, at least 4); `e2e`: end to end. Parameters and FLOPs are of the 10-class network as timed.", '',
-           table_html(table, cols), '', '## Sources, and how each was found', '']
+           table_html(table, cols), '']
+    return md
+
+def _page_sources(acc_rows, speed_rows) -> list[str]:
+    "The page's last sections: the sources with how each was found, what was measured and how, and the measurements that failed."
+    md = ['## Sources, and how each was found', '']
     used = {}
     for r in acc_rows: used.setdefault(source_of(r['source_url'])['name'], []).append(r)
     for s in SOURCES:
@@ -708,6 +748,28 @@ def zoo_page(acc_rows, speed_rows, out_md, ours=(), command: str = '', meta: dic
            "- every network in eval mode and in the form it is meant to run (RepVGG re-parameterised into plain 3x3 convolutions); weights are random "
            "(timing does not need trained ones); 10-class heads (a 100-class head changes the FLOPs of these networks by well under 1%).",
            "- median of at least 3 timed calls and 0.3 s after 1 warm-up call; bf16: weights and inputs in bfloat16 (the CPU's AMX tiles).", '']
+    errs = sorted({(r['model'], r['resolution'], r['error']) for r in speed_rows if r.get('error')})
     if errs: md += ['## Failures', ''] + [f"- `{m}` @{r}: {e}" for m, r, e in errs] + ['']
+    return md
+
+# %% ../nbs/19_zoo.ipynb #6a4cbc29
+def zoo_page(acc_rows, speed_rows, out_md, ours=(), command: str = '', meta: dict | None = None, title: str | None = None) -> dict:
+    """Write the results page: the maps (one figure per dataset and CPU dtype), the answer in numbers, where each MLP stands, the
+    sortable table, the sources and what was measured. Figures and a CSV of the table go next to `out_md`, named after it."""
+    out_md = Path(out_md); out_md.parent.mkdir(parents=True, exist_ok=True); stem = out_md.stem
+    meta = meta or {}
+    cpu_rows = [r for r in speed_rows if r['device'] == 'cpu']
+    machine = next((r['machine'] for r in cpu_rows), meta.get('machine', 'this machine'))
+    numbers = network_numbers(acc_rows, [(o['model'], o['resolution']) for o in ours])
+    dtypes = [d for d in ('fp32', 'bf16') if any(r['dtype'] == d and r.get('img_s') for r in cpu_rows)]
+    plotted = []
+    figs = _page_figures(acc_rows, speed_rows, out_md, dtypes, ours, numbers, machine, plotted)
+    standing, gpus = _page_standing(acc_rows, speed_rows, dtypes)
+    cols = speed_columns(speed_rows)
+    table = network_table(acc_rows, speed_rows, cols, ours, numbers)
+    _write_table_csv(out_md.parent / f'{stem}.csv', table, cols)
+    md = _page_intro(acc_rows, cpu_rows, machine, gpus, command, meta, title)
+    md += _page_results(standing, machine, _own_runs(acc_rows, speed_rows, cpu_rows, ours), acc_rows, cpu_rows, gpus, figs, table, cols)
+    md += _page_sources(acc_rows, speed_rows)
     out_md.write_text('\n'.join(md) + '\n')
     return {'md': out_md, 'figures': [out_md.parent / n for _, _, n in figs], 'csv': out_md.parent / f'{stem}.csv', 'standing': standing, 'table': table, 'plotted': plotted}

@@ -62,7 +62,7 @@ CASES = [
     ('eval --checkpoint {run} --dataset synthetic --tta 0', 'tta=0 must be >= 1'),
     ('eval --checkpoint {run} --dataset synthetic --test-limit 0', 'test_limit=0 must be >= 1'),
     ('eval --checkpoint {ckpt}/evil.pt --dataset synthetic', 'loading it could run code: refused'),
-    # download and the zoo
+    # download and the published checkpoints
     ('download B_12-Wi_1024_res_64_in21k_cifar1', "'B_12-Wi_1024_res_64_in21k_cifar1' is not a published checkpoint; did you mean"),
     ('download all-of-them', "'all-of-them' is not a published checkpoint"),
     # benchmarks

@@ -120,7 +120,7 @@ def test_every_page_is_reachable_from_the_nav_and_clean(site, manifest):
         n_imgs = {}
         for path, label, section in nav:
             n_imgs[path] = _check_page(page, site, path, label, section, paths, manifest[path])
-            if section == 'Chapters' and path != 'model_zoo.html':   # the API reference: nbdev's show_doc output with parameter tables
+            if section == 'Chapters' and path != 'registered_models.html':   # the API reference: nbdev's show_doc output with parameter tables
                 assert page.locator('main .output_markdown h3').count() >= 1, f'{path} shows no show_doc output'
                 assert page.locator('main details.fold').count() >= 1, f'{path} shows no exported source'
                 assert page.locator('main table.params').count() >= 1, f'{path} shows no parameter table'

@@ -58,3 +58,19 @@ def test_no_private_name_crosses_a_module():
     bad = [f'{p.name}:{line} imports {n} from {mod}' for p in modules() for mod, names, line, _ in imports(p)
            for n in names if n.startswith('_') and not n.startswith('__')]
     assert not bad, '\n'.join(bad)
+
+def test_functions_and_cells_stay_short():
+    "No function of the package over 60 lines; at most 5 exported notebook cells over 60 lines (single classes: a dataclass of flags, a loader); at most 20 imports inside functions (optional dependencies only)."
+    long_fns, inner = [], 0
+    for p in [*modules(), PKG / '__init__.py']:
+        tree = ast.parse(p.read_text())
+        for f in ast.walk(tree):
+            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if f.end_lineno - f.lineno + 1 > 60: long_fns.append(f'{p.name}:{f.name} ({f.end_lineno - f.lineno + 1} lines)')
+                inner += sum(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(f))
+    assert not long_fns, long_fns
+    cells = [f"{nb.name}: {len(''.join(c['source']).splitlines())} lines" for nb in sorted((ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb'))
+             for c in json.loads(nb.read_text())['cells']
+             if c['cell_type'] == 'code' and ''.join(c['source']).startswith('#| export') and len(''.join(c['source']).splitlines()) > 60]
+    assert len(cells) <= 5, cells
+    assert inner <= 20, f'{inner} imports inside functions'

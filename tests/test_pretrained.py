@@ -1,5 +1,5 @@
 """The published checkpoints end to end, as a user meets them, with a local HTTP server on 127.0.0.1 standing in for Google Drive:
-official-format files (torch.save of the state dict + the official config, both file layouts) are downloaded by zoo name, checked
+official-format files (torch.save of the state dict + the official config, both file layouts) are downloaded by name, checked
 by SHA-256, loaded with identical logits, evaluated on real CIFAR-10 with the official preprocessing, and fine-tuned with the
 official recipe. Nothing touches the internet."""
 import json, os, shutil
@@ -43,7 +43,7 @@ def server(tmp_path_factory):
     with local_mirror(src) as url: yield url, src, sds
 
 def env_for(url, cache):
-    return {'MLPSCALE_ZOO_MIRROR': url, 'MLPSCALE_CACHE': str(cache)}
+    return {'MLPSCALE_PRETRAINED_MIRROR': url, 'MLPSCALE_CACHE': str(cache)}
 
 def cli(*args, env=None, **kw): return mlpscale(*args, env_extra=env, **kw)
 

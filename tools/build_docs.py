@@ -6,7 +6,7 @@ previous/next links and a layout that works from a phone to a wide screen.
     python tools/build_docs.py [--n-workers N] [--force] [--out DIR]
 
 Pages: `index.html` from `nbs/index.ipynb`; the numbered notebooks as chapters (`NN_name.ipynb` -> `name.html`, the names
-Quarto gives them) and a model-zoo page generated from the registry; under "Experiments" the executed notebooks of recorded
+Quarto gives them) and a page of the registered models generated from the registry; under "Experiments" the executed notebooks of recorded
 runs that `mlpscale publish` copied into `nbs/published/<experiment>/<run-id>/` (rendered from their stored outputs, never
 executed here: the CI-sized executions of `nbs/experiments/*.ipynb` are tests, not pages); under "Results" the written results
 pages listed in `_quarto.yml` (`results/index.md` is their gallery). nbdev's processors do what they do for the Quarto
@@ -82,7 +82,7 @@ def _sidebar_items(contents, section, nbs):
             yield section, nbs / it['href']
 
 def discover(nbs: Path = NBS) -> list[Page]:
-    "The site's pages in navigation order: `_quarto.yml`'s sidebar (home, chapters, experiments, results), the model zoo after the chapters"
+    "The site's pages in navigation order: `_quarto.yml`'s sidebar (home, chapters, experiments, results), the registered models after the chapters"
     sidebar = ((quarto_config(nbs).get('website') or {}).get('sidebar') or {})
     if isinstance(sidebar, list): sidebar = sidebar[0] if sidebar else {}
     pages, seen = [], set()
@@ -98,7 +98,7 @@ def discover(nbs: Path = NBS) -> list[Page]:
         pages.sort(key=lambda p: p.out != 'index.html')
     chapters = [i for i, p in enumerate(pages) if p.section == 'Chapters']
     if chapters and (ROOT / 'mlpscale' / 'models.py').exists():
-        pages.insert(chapters[-1] + 1, Page(None, 'Chapters', 'model_zoo.html', 'Model zoo'))
+        pages.insert(chapters[-1] + 1, Page(None, 'Chapters', 'registered_models.html', 'Registered models'))
     outs = {}
     for p in pages:   # two sources with one page name (`01_x.ipynb`, `x.ipynb`): keep the numbered file's full name
         if p.out in outs and p.src: p.out = (p.src.relative_to(nbs).parent / f'{p.src.stem}.html').as_posix()
@@ -480,12 +480,12 @@ def render_markdown(page: Page) -> str:
     page.has_math = has_math(page.title + '\n' + text)
     return markdown2html_mistune(SCRUB(_fix_markdown(text), page.label, rich=True))
 
-def render_zoo(page: Page) -> str:
-    "The model zoo from the registry: every listed model built on the meta device (no memory, no weights), its parameters and FLOPs"
+def render_models(page: Page) -> str:
+    "The registered models: every listed model built on the meta device (no memory, no weights), its parameters and FLOPs"
     import torch
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
     from mlpscale.models import list_models, model_entry, create_model, count_params, count_flops
-    page.title = 'Model zoo'
+    page.title = 'Registered models'
     page.description = 'Every model name the registry lists, with its family, parameters and compute, generated from `mlpscale.models` when the site is built.'
     rows = []
     for name in list_models():
@@ -611,7 +611,7 @@ def build(out: Path, n_workers: int, force: bool = False, cell_timeout: int | No
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
     bodies = {}
     for p in pages:
-        if p.src is None: body = render_zoo(p)
+        if p.src is None: body = render_models(p)
         elif p.src.suffix == '.md': body = render_markdown(p)
         else: body = render_notebook(process(executed[p.src], p), p)
         body = _wrap_tables(_extract_images(_localize(body, p), p, tmp))
