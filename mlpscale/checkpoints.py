@@ -6,7 +6,7 @@ Docs: https://mlpscale.github.io/mlpscale/checkpoints.html.md"""
 
 # %% ../nbs/01_checkpoints.ipynb #80b0b7ba
 from __future__ import annotations
-import os, re, json, math, shutil, pickle
+import os, re, json, math, shutil, pickle, warnings
 from pathlib import Path
 
 # %% auto #0
@@ -18,7 +18,7 @@ __all__ = ['OFFICIAL_CLASSES', 'strip_prefixes', 'check_state_dict', 'load_state
 import torch
 from torch import nn
 from safetensors.torch import save_file, load_file, safe_open
-from .core import MlpscaleError, atomic_path, first_line, unwrap
+from .core import MlpscaleError, atomic_path, first_line, unwrap, file_mode
 
 # %% ../nbs/01_checkpoints.ipynb #8163f3c4
 OFFICIAL_CLASSES = {'imagenet21': 11230, 'imagenet': 1000, 'imagenet_real': 1000, 'tinyimagenet': 200,
@@ -67,7 +67,9 @@ def read_state_dict(path: str | Path) -> dict:
     if path.suffix == '.safetensors':
         try: return load_file(path)
         except Exception as e: raise MlpscaleError(f"checkpoint {path} is not a readable safetensors file ({first_line(e)}); {again}") from None
-    try: sd = torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        with warnings.catch_warnings():   # torch warns about pickle protocols before refusing them: the refusal below says it in one line
+            warnings.simplefilter('ignore'); sd = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
         if 'GLOBAL' in str(e):   # the weights-only unpickler met a class or function: an object, or code
             raise MlpscaleError(f"checkpoint {path} holds Python objects other than tensors (a pickled module or code) and loading it "
@@ -175,6 +177,7 @@ def save_checkpoint(ckpt_root: Path, model: nn.Module, opt=None, sched=None, met
     save_file(state, tmp/'state.safetensors')
     (tmp/'meta.json').write_text(json.dumps(meta, indent=1, default=str))
     for f in tmp.iterdir():
+        os.chmod(f, file_mode())   # safetensors' save_file writes 0600: the umask's mode, as for every file written
         with open(f, 'rb') as fh: os.fsync(fh.fileno())
     if final.exists(): shutil.rmtree(final)   # only an identical step can collide: a re-save of the same state
     os.replace(tmp, final)

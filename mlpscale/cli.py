@@ -22,7 +22,7 @@ from .pretrained import download, list_pretrained, pretrained_entry, pretrained_
 from .models import model_entry, list_models, create_model, count_params
 from .data import load_dataset, bench_loader, check_bench_loader, BENCH_LOADER_DATASETS
 from .pack import pack_folder
-from .runs import recorded, list_runs, runs_table
+from .runs import recorded, list_runs, runs_table, check_runs_dir
 from .config import TrainConfig, RECIPES
 from .train import train, dist_env, evaluate_checkpoint
 from .speed import bench_infer, check_bench_infer, format_table, bench_train, format_bench_train
@@ -221,7 +221,7 @@ def cmd_sweep(a: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_report(a: argparse.Namespace, argv: list[str]):
     "`mlpscale report`: tables and charts of the runs store, and the paper-reproduction page."
-    if not Path(a.runs_dir).is_dir(): raise MlpscaleError(f"--runs-dir {a.runs_dir} does not exist: there are no runs to report (run some with mlpscale train / run)")
+    check_runs_dir(a.runs_dir, a.experiment)
     w = report(a.runs_dir, a.out, a.experiment)
     print(f"wrote {w['index']}: {len(w['tables'])} tables, {len(w['figures'])} figures, failed runs in {w['failed']['md']}"
           + (f"; {len(w['running'])} still running" if w['running'] else ''))
@@ -236,6 +236,7 @@ def cmd_publish(a: argparse.Namespace, argv: list[str]):
 
 def cmd_runs(a: argparse.Namespace, argv: list[str]):
     "`mlpscale runs`: the runs store as a table, failed runs below it."
+    check_runs_dir(a.runs_dir, a.experiment)
     print(runs_table(list_runs(a.runs_dir, a.experiment)))
 
 # %% ../nbs/23_cli.ipynb #65f4a6cb
@@ -340,8 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     try: return a.func(a, argv) or 0
     except MlpscaleError as e:
         print(f'error: {e}', file=sys.stderr); return 2
-    except KeyboardInterrupt:
-        print('interrupted', file=sys.stderr); return 130
+    except KeyboardInterrupt as e:
+        print(str(e) or 'interrupted', file=sys.stderr); return 130
 
 def cli():
     "The console script `mlpscale`: `main` on the command line's arguments, its return value the exit status."

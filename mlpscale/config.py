@@ -6,16 +6,20 @@ Docs: https://mlpscale.github.io/mlpscale/config.html.md"""
 
 # %% ../nbs/11_config.ipynb #c9745639
 from __future__ import annotations
+import math
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from typing import Optional
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'RECIPES', 'NON_IDENTITY', 'TrainConfig', 'run_dir_for', 'amp_dtype', 'amp_used']
+__all__ = ['OPTIMIZERS', 'RECIPES', 'NON_IDENTITY', 'TrainConfig', 'run_dir_for', 'official_weights', 'resolve_interp',
+           'amp_dtype', 'amp_used']
 
 # %% ../nbs/11_config.ipynb #4e4de15b
 import torch
-from .core import MlpscaleError, check_choice, params_hash, fast_dtype
+from .core import MlpscaleError, check_choice, check_range, params_hash, fast_dtype
+from .checkpoints import weights_file
+from .pretrained import is_pretrained_name
 from .models import model_entry, checkpoint_model_name
 from .data import DATASETS
 
@@ -32,7 +36,7 @@ class TrainConfig:
     data_path: Optional[str] = _f(None, "folder of an ImageFolder/TinyImageNet tree (default <data-root>/<dataset>)")
     download: bool = _f(False, "let torchvision download the dataset if it is missing")
     resolution: Optional[int] = _f(None, "input resolution the model sees (default: the dataset's, or the checkpoint's)")
-    interp: str = _f('bilinear', "resampling to the model's resolution: bilinear, or area (the official FFCV pipeline: OpenCV INTER_AREA, integer crop boxes)")
+    interp: Optional[str] = _f(None, "resampling to the model's resolution: bilinear, or area (the official FFCV pipeline: OpenCV INTER_AREA, integer crop boxes); default: area for a published checkpoint or an official-format file (the preprocessing its weights were trained with), else bilinear")
     num_classes: Optional[int] = _f(None, "classes of the model's head (default: the dataset's; fine-tuning: a new head when it differs from the checkpoint's)")
     train_limit: Optional[int] = _f(None, "train on a random subset of this many examples")
     test_limit: Optional[int] = _f(None, "evaluate on a random subset of this many examples")
@@ -79,33 +83,10 @@ class TrainConfig:
     progress: bool = _f(True, "show a progress bar")
 
     def validate(self) -> 'TrainConfig':
-        check_choice('dataset', self.dataset, DATASETS + ('packed',))
-        if self.dataset == 'packed' and not self.data_path: raise MlpscaleError("--dataset packed needs --data-path DIR (a folder written by mlpscale pack)")
-        check_choice('optimizer', self.optimizer, OPTIMIZERS)
-        check_choice('schedule', self.schedule, ('cosine', 'linear', 'constant'))
-        check_choice('amp', self.amp, ('auto', 'bf16', 'off', 'tf32'))
-        check_choice('interp', self.interp, ('bilinear', 'area'))
-        if self.recipe is not None: check_choice('recipe', self.recipe, RECIPES)
-        check_choice('mode', self.mode, ('full', 'linear'))
-        check_choice('prune_how', self.prune_how, ('nearest', 'window'))
-        for k in ('locality', 'prune_k', 'mixup', 'cutmix', 'label_smoothing', 'clip_grad', 'tta_random', 'warmup', 'weight_decay', 'momentum', 'body_lr_mult',
-                  'ckpt_every', 'ckpt_every_epochs'):
-            if getattr(self, k) < 0: raise MlpscaleError(f"{k}={getattr(self, k)} must be >= 0")
+        "Check every field (one clear error for the first bad one); returns the configuration."
+        _check_choices(self); _check_numbers(self)
         if self.model is not None: model_entry(self.model)
         if self.model is None and self.checkpoint is None: raise MlpscaleError("model=None needs a --checkpoint to take the architecture from; pass --model NAME")
-        for k in ('epochs', 'batch_size', 'accum_steps', 'eval_every', 'tta', 'keep_ckpts'):
-            if getattr(self, k) < 1: raise MlpscaleError(f"{k}={getattr(self, k)} must be >= 1")
-        if self.tta > 10: raise MlpscaleError(f"tta={self.tta} is not accepted; use 1 to 10 fixed views (1: the image, 2: + its flip, 6: + four shifts, 10: + their flips), or --tta-random N")
-        if self.batch_size % self.accum_steps: raise MlpscaleError(f"batch_size={self.batch_size} must be divisible by accum_steps={self.accum_steps}")
-        if self.lr <= 0: raise MlpscaleError(f"lr={self.lr} must be > 0")
-        if self.time_budget is not None and not self.time_budget > 0: raise MlpscaleError(f"time_budget={self.time_budget} must be > 0 seconds (or none)")
-        for k in ('num_classes', 'resolution', 'train_limit', 'test_limit', 'max_steps'):
-            if getattr(self, k) is not None and getattr(self, k) < 1: raise MlpscaleError(f"{k}={getattr(self, k)} must be >= 1 (or none)")
-        if not 0 <= self.label_smoothing < 1: raise MlpscaleError(f"label_smoothing={self.label_smoothing} must be in [0, 1)")
-        if len(tuple(self.crop_scale)) != 2 or not 0 < self.crop_scale[0] <= self.crop_scale[1] <= 1:
-            raise MlpscaleError(f"crop_scale={tuple(self.crop_scale)} must be two numbers with 0 < min <= max <= 1")
-        if len(tuple(self.crop_ratio)) != 2 or not 0 < self.crop_ratio[0] <= self.crop_ratio[1]:
-            raise MlpscaleError(f"crop_ratio={tuple(self.crop_ratio)} must be two numbers with 0 < min <= max")
         self.crop_scale, self.crop_ratio = tuple(self.crop_scale), tuple(self.crop_ratio)
         return self
 
@@ -121,6 +102,37 @@ class TrainConfig:
         bad = sorted(set(d) - names)
         if bad: raise MlpscaleError(f"unknown configuration keys {bad}; accepted: {', '.join(sorted(names))}")
         return cls(**d).validate()
+
+# %% ../nbs/11_config.ipynb #a1dc478e
+def _check_choices(cfg: TrainConfig):
+    check_choice('dataset', cfg.dataset, DATASETS + ('packed',))
+    if cfg.dataset == 'packed' and not cfg.data_path: raise MlpscaleError("--dataset packed needs --data-path DIR (a folder written by mlpscale pack)")
+    check_choice('optimizer', cfg.optimizer, OPTIMIZERS)
+    check_choice('schedule', cfg.schedule, ('cosine', 'linear', 'constant'))
+    check_choice('amp', cfg.amp, ('auto', 'bf16', 'off', 'tf32'))
+    if cfg.interp is not None: check_choice('interp', cfg.interp, ('bilinear', 'area'))
+    if cfg.recipe is not None: check_choice('recipe', cfg.recipe, RECIPES)
+    check_choice('mode', cfg.mode, ('full', 'linear'))
+    check_choice('prune_how', cfg.prune_how, ('nearest', 'window'))
+
+def _check_numbers(cfg: TrainConfig):
+    for k in ('locality', 'locality_power', 'prune_k', 'mixup', 'cutmix', 'clip_grad', 'tta_random', 'warmup', 'weight_decay', 'body_lr_mult',
+              'ckpt_every', 'ckpt_every_epochs'):
+        check_range(k, getattr(cfg, k), 0)
+    check_range('momentum', cfg.momentum, 0, 1, hi_open=True)
+    for k in ('epochs', 'batch_size', 'accum_steps', 'eval_every', 'tta', 'keep_ckpts'): check_range(k, getattr(cfg, k), 1)
+    if cfg.tta > 10: raise MlpscaleError(f"tta={cfg.tta} is not accepted; use 1 to 10 fixed views (1: the image, 2: + its flip, 6: + four shifts, 10: + their flips), or --tta-random N")
+    if cfg.batch_size % cfg.accum_steps: raise MlpscaleError(f"batch_size={cfg.batch_size} must be divisible by accum_steps={cfg.accum_steps}")
+    check_range('lr', cfg.lr, 0, lo_open=True)
+    check_range('time_budget', cfg.time_budget, 0, lo_open=True, none_ok=True, unit=' seconds')
+    for k in ('num_classes', 'resolution', 'train_limit', 'test_limit', 'max_steps'): check_range(k, getattr(cfg, k), 1, none_ok=True)
+    check_range('label_smoothing', cfg.label_smoothing, 0, 1, hi_open=True)
+    check_range('seed', cfg.seed, 0, 2**32 - 1, integer=True)   # what torch.Generator and numpy accept
+    ok = lambda v: len(tuple(v)) == 2 and all(isinstance(x, (int, float)) and math.isfinite(x) for x in v)
+    if not ok(cfg.crop_scale) or not 0 < cfg.crop_scale[0] <= cfg.crop_scale[1] <= 1:
+        raise MlpscaleError(f"crop_scale={tuple(cfg.crop_scale)} must be two numbers with 0 < min <= max <= 1")
+    if not ok(cfg.crop_ratio) or not 0 < cfg.crop_ratio[0] <= cfg.crop_ratio[1]:
+        raise MlpscaleError(f"crop_ratio={tuple(cfg.crop_ratio)} must be two numbers with 0 < min <= max")
 
 # %% ../nbs/11_config.ipynb #f12360d8
 OPTIMIZERS = ('lion', 'adamw', 'sgd')
@@ -164,6 +176,23 @@ def run_dir_for(cfg: TrainConfig, command: str = 'train', root: str | Path = 'ru
     p, i = base, 1
     while p.exists(): i += 1; p = base.with_name(f'{base.name}-{i}')
     return p
+
+# %% ../nbs/11_config.ipynb #8a7e2832
+def official_weights(spec) -> bool:
+    "Are `spec`'s weights the official repository's: a published checkpoint's name, or an existing file that is not one of this package's checkpoints?"
+    if spec is None: return False
+    if is_pretrained_name(str(spec)): return True
+    p = Path(str(spec)).expanduser()
+    return p.is_file() and weights_file(p) is None
+
+def resolve_interp(cfg: TrainConfig) -> str | None:
+    """Decide `cfg.interp` where it is None: 'area' for official weights (`official_weights`), else 'bilinear'. Returns the note
+    that says so where it chose 'area' (to print once the checkpoint has loaded: a file that is not a checkpoint gets one error), else None."""
+    if cfg.interp is not None: return None
+    cfg.interp = 'area' if official_weights(cfg.checkpoint) else 'bilinear'
+    if cfg.interp == 'bilinear': return None
+    return (f"--interp area: {cfg.checkpoint} is an official checkpoint, evaluated and fine-tuned on the official preprocessing "
+            "(FFCV's INTER_AREA resampling) as its weights were trained; pass --interp bilinear for this package's own")
 
 # %% ../nbs/11_config.ipynb #c33c2e08
 def amp_dtype(cfg, dev) -> torch.dtype | None:

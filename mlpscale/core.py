@@ -6,15 +6,15 @@ Docs: https://mlpscale.github.io/mlpscale/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #5adcb432
 from __future__ import annotations
-import os, sys, csv, random, tempfile, json, hashlib, platform, ctypes, ctypes.util
+import os, sys, csv, math, random, tempfile, json, hashlib, platform, ctypes, ctypes.util
 from pathlib import Path
 from contextlib import contextmanager
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'CACHE_ENV', 'MlpscaleError', 'check_choice', 'data_root', 'cache_root', 'get_device', 'seed_everything',
-           'cpu_model', 'cpu_flags', 'bf16_matrix_engine', 'fast_dtype', 'machine_name', 'retain_freed_memory',
-           'atomic_path', 'write_json', 'read_json', 'write_text', 'write_csv', 'params_hash', 'sha256_file', 'note',
-           'first_line', 'unwrap', 'is_oom']
+__all__ = ['DATA_ENV', 'CACHE_ENV', 'MlpscaleError', 'check_choice', 'check_range', 'data_root', 'cache_root', 'get_device',
+           'seed_everything', 'cpu_model', 'cpu_flags', 'bf16_matrix_engine', 'fast_dtype', 'machine_name',
+           'retain_freed_memory', 'file_mode', 'atomic_path', 'write_json', 'read_json', 'write_text', 'write_csv',
+           'params_hash', 'sha256_file', 'note', 'first_line', 'unwrap', 'is_oom']
 
 # %% ../nbs/00_core.ipynb #0edc828c
 import numpy as np
@@ -29,6 +29,25 @@ def check_choice(name: str, value, choices) -> None:
     "Raise `MlpscaleError` naming `value` and the accepted `choices` unless `value in choices`."
     if value not in choices:
         raise MlpscaleError(f"{name}={value!r} is not accepted; choose one of: {', '.join(map(str, choices))}")
+
+# %% ../nbs/00_core.ipynb #3e55bbe3
+def _range_words(lo, hi, lo_open: bool, hi_open: bool) -> str:
+    if lo is not None and hi is not None: return f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+    if lo is not None: return f"{'>' if lo_open else '>='} {lo}"
+    return f"{'<' if hi_open else '<='} {hi}"
+
+def check_range(name: str, value, lo=None, hi=None, lo_open: bool = False, hi_open: bool = False, integer: bool = False,
+                none_ok: bool = False, unit: str = '') -> None:
+    """Raise one `MlpscaleError` unless `value` is a finite number (an integer where `integer`) within the range `lo`..`hi` (either
+    end open where asked; None: unbounded); None passes where `none_ok`. The message names the value and the range (and `unit`)."""
+    if value is None and none_ok: return
+    words = _range_words(lo, hi, lo_open, hi_open) + unit + (' (or none)' if none_ok else '')
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or (integer and not isinstance(value, int)) or not math.isfinite(value):
+        raise MlpscaleError(f"{name}={value} must be a{'n integer' if integer else ' finite number'} {words}")
+    low = lo is not None and (value < lo or (lo_open and value == lo))
+    high = hi is not None and (value > hi or (hi_open and value == hi))
+    if low or high: raise MlpscaleError(f"{name}={value} must be {words}")
 
 # %% ../nbs/00_core.ipynb #3ea3be91
 DATA_ENV = 'MLPSCALE_DATA'
@@ -112,8 +131,9 @@ def retain_freed_memory(threshold: int = 1 << 30) -> bool:
     return _RETAINED
 
 # %% ../nbs/00_core.ipynb #1bdb6016
-def _umask() -> int:
-    m = os.umask(0); os.umask(m); return m
+def file_mode() -> int:
+    "The mode a new file gets under the current umask (0644 under umask 022)."
+    m = os.umask(0); os.umask(m); return 0o666 & ~m
 
 @contextmanager
 def atomic_path(path: str | os.PathLike):
@@ -121,9 +141,10 @@ def atomic_path(path: str | os.PathLike):
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; the result gets the mode any new file would get
+    os.chmod(tmp, file_mode())   # mkstemp makes 0600; the result gets the mode any new file would get
     try:
         yield Path(tmp)
+        os.chmod(tmp, file_mode())   # again: a writer may have replaced the file with a mode of its own (safetensors' save_file: 0600)
         with open(tmp, 'rb') as f: os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:

@@ -6,22 +6,21 @@ Docs: https://mlpscale.github.io/mlpscale/experiments.html.md"""
 
 # %% ../nbs/20_experiments.ipynb #8db0a0cf
 from __future__ import annotations
-import os, re, ast, json, shlex, typing, operator, itertools, dataclasses
+import os, re, ast, json, math, shlex, typing, operator, itertools, dataclasses
 from pathlib import Path
 from contextlib import contextmanager
 
 # %% auto #0
-__all__ = ['EXPERIMENTS_ENV', 'COUNT_PARAMS', 'COUNT_LIST_PARAMS', 'CHOICE_PARAMS', 'CHOICE_LIST_PARAMS', 'PATH_PARAMS',
-           'experiments_dir', 'list_experiments', 'experiment_path', 'Expr', 'experiment_params', 'parse_value',
-           'coerce_param', 'resolve_params', 'check_params', 'papermill_flags', 'cli_value', 'run_command',
-           'run_experiment', 'parse_grid', 'grid_points', 'sweep']
+__all__ = ['EXPERIMENTS_ENV', 'PACKAGED_EXPERIMENTS', 'COUNT_PARAMS', 'COUNT_LIST_PARAMS', 'CHOICE_PARAMS', 'CHOICE_LIST_PARAMS',
+           'PATH_PARAMS', 'experiments_dir', 'list_experiments', 'experiment_path', 'Expr', 'experiment_params',
+           'parse_value', 'coerce_param', 'resolve_params', 'check_params', 'papermill_flags', 'cli_value',
+           'run_command', 'run_experiment', 'parse_grid', 'grid_points', 'sweep']
 
 # %% ../nbs/20_experiments.ipynb #5d5a8a51
 import yaml
-import papermill as pm
 from tqdm.auto import tqdm
 import mlpscale
-from .core import MlpscaleError, get_device, check_choice
+from .core import MlpscaleError, get_device, check_choice, check_range
 from .pretrained import is_pretrained_name
 from .models import model_entry
 from .data import check_dataset
@@ -31,11 +30,16 @@ from .config import TrainConfig, RECIPES
 # %% ../nbs/20_experiments.ipynb #84f07678
 EXPERIMENTS_ENV = 'MLPSCALE_EXPERIMENTS'
 
+PACKAGED_EXPERIMENTS = Path(mlpscale.__file__).resolve().parent/'resources'/'experiments'   # in an installed wheel (setup.py)
+
 def experiments_dir() -> Path:
-    "Where experiment notebooks live: `$MLPSCALE_EXPERIMENTS`, else the repository's `nbs/experiments`, else `./nbs/experiments`."
+    """Where experiment notebooks live: `$MLPSCALE_EXPERIMENTS`; else `./nbs/experiments` where the working folder has one (a
+    project of your own, or this repository); else the source checkout's `nbs/experiments` (an editable install); else the
+    notebooks installed with the package."""
     if os.environ.get(EXPERIMENTS_ENV): return Path(os.environ[EXPERIMENTS_ENV]).expanduser()
-    repo = Path(mlpscale.__file__).resolve().parents[1]/'nbs'/'experiments'
-    return repo if repo.is_dir() else Path('nbs')/'experiments'
+    for d in (Path('nbs')/'experiments', Path(mlpscale.__file__).resolve().parents[1]/'nbs'/'experiments'):
+        if d.is_dir() and any(d.glob('*.ipynb')): return d
+    return PACKAGED_EXPERIMENTS
 
 def list_experiments(dir: str | os.PathLike | None = None) -> list[str]:
     "Names of the experiment notebooks in `dir` (default `experiments_dir()`)."
@@ -78,6 +82,7 @@ def _eval_default(node):
 def experiment_params(name_or_path: str | os.PathLike, dir: str | os.PathLike | None = None) -> dict:
     "The parameters experiment `name_or_path` declares, with their defaults (literals and arithmetic evaluated, tuples as lists)."
     path = experiment_path(name_or_path, dir)
+    import papermill as pm   # papermill (with nbformat and jsonschema) takes over a second to import: only reading or running a notebook needs it
     try: declared = pm.inspect_notebook(str(path))
     except ValueError as e: raise MlpscaleError(f"cannot read the parameters of {path}: {e}") from None
     out = {}
@@ -124,7 +129,7 @@ def resolve_params(declared: dict, given: dict | None = None) -> dict:
 
 # %% ../nbs/20_experiments.ipynb #10ad1ef6
 COUNT_PARAMS = ('epochs', 'batch_size', 'train_limit', 'test_limit', 'probe_limit', 'resolution', 'units', 'cka_images',
-                'robust_n', 'pgd_steps', 'vis_steps', 'prune_epochs', 'train_epochs', 'tta')   # integers >= 1
+                'robust_n', 'pgd_steps', 'vis_steps', 'prune_epochs', 'train_epochs', 'tta', 'passes')   # integers >= 1
 COUNT_LIST_PARAMS = ('widths', 'depths', 'train_sizes', 'batch_sizes')  # non-empty lists of integers >= 1
 CHOICE_PARAMS = {'fit_on': ('all', 'frontier')}
 CHOICE_LIST_PARAMS = {'regimes': ('model', 'end2end')}
@@ -202,10 +207,11 @@ def check_params(params: dict, declared: dict | None = None, data: bool = True, 
     for k, choices in CHOICE_LIST_PARAMS.items():
         if k in params and not (isinstance(params[k], list) and params[k] and all(v in choices for v in params[k])):
             raise MlpscaleError(f"{k}={params[k]!r} is not accepted: expected a non-empty list of {', '.join(choices)}")
-    if 'robust_eps' in params and not (isinstance(params['robust_eps'], list) and params['robust_eps'] and all(_is_num(e) and e >= 0 for e in params['robust_eps'])):
+    if 'robust_eps' in params and not (isinstance(params['robust_eps'], list) and params['robust_eps'] and all(_is_num(e) and math.isfinite(e) and e >= 0 for e in params['robust_eps'])):
         raise MlpscaleError(f"robust_eps={params['robust_eps']!r} is not accepted: expected a non-empty list of numbers >= 0 (in 1/255)")
-    if 'min_time' in params and not (_is_num(params['min_time']) and params['min_time'] > 0):
+    if 'min_time' in params and not (_is_num(params['min_time']) and math.isfinite(params['min_time']) and params['min_time'] > 0):
         raise MlpscaleError(f"min_time={params['min_time']!r} is not accepted: expected a number of seconds > 0")
+    if 'max_minutes' in params: check_range('max_minutes', params['max_minutes'], 0, lo_open=True, none_ok=True)
     if 'extra_accuracy' in params:
         ea = params['extra_accuracy']
         if not isinstance(ea, dict) or not all(isinstance(k, str) and _is_num(v) and 0 <= v <= 1 for k, v in ea.items()):
@@ -239,7 +245,7 @@ def papermill_flags(message: str, declared) -> str:
 def _error_names(cls=MlpscaleError) -> set[str]:
     return {cls.__name__}.union(*[_error_names(c) for c in cls.__subclasses__()])
 
-def _cell_error(e: pm.PapermillExecutionError, declared=()) -> str:
+def _cell_error(e: Exception, declared=()) -> str:
     "One line: the exception's message (flags in the `-p` form), prefixed by its type unless it is one of the package's errors."
     msg = ' '.join(l.strip() for l in papermill_flags(str(e.evalue or ''), declared).splitlines() if l.strip())
     return msg if e.ename in _error_names() else f"{e.ename}: {msg}"
@@ -294,6 +300,7 @@ def _prepare(declared: dict, params: dict | None, _checked: set | None = None) -
 def run_experiment(name: str, params: dict | None = None, runs_dir: str | os.PathLike = 'runs', kernel: str = 'python3',
                    progress: bool = True, exp_dir: str | os.PathLike | None = None) -> Path:
     "Check `params`, then execute experiment `name` with them into a new folder `runs_dir/name/<run-id>/`; return that folder."
+    import papermill as pm   # papermill (with nbformat and jsonschema) takes over a second to import: only reading or running a notebook needs it
     src = experiment_path(name, exp_dir).resolve()
     name = src.stem
     declared = experiment_params(src)

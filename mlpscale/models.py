@@ -6,7 +6,7 @@ Docs: https://mlpscale.github.io/mlpscale/models.html.md"""
 
 # %% ../nbs/03_models.ipynb #c15565ef
 from __future__ import annotations
-import re, json, math, fnmatch
+import re, json, math, fnmatch, difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -147,8 +147,17 @@ def _lookup(name: str):
         if e.pattern is None and e.name == name: return e, {}
         if e.pattern is not None and (m := e.pattern.fullmatch(name)): return e, {k: int(v) if v and v.isdigit() else v for k, v in m.groupdict().items() if v is not None}
     forms = '; '.join(f"{e.name} ({e.doc or e.family})" for e in _REGISTRY if e.pattern is not None)
-    fixed = ', '.join(e.name for e in _REGISTRY if e.pattern is None)
-    raise MlpscaleError(f"unknown model {name!r}. Accepted forms: {forms}" + (f"; or one of: {fixed}" if fixed else ''))
+    close = _close_names(name)
+    if close: raise MlpscaleError(f"unknown model {name!r}: did you mean {' or '.join(close)}? (`mlpscale models` lists the registered names)")
+    raise MlpscaleError(f"unknown model {name!r}. Accepted forms: {forms}; or a fixed name that `mlpscale models` lists")
+
+def _close_names(name: str) -> list[str]:
+    "Registered names near a mistyped `name`: the name without stray spaces or in another case, else the closest example names."
+    for cand in (name.strip(), name.strip().replace(' ', '')):
+        if cand != name and any(e.name == cand or (e.pattern is not None and e.pattern.fullmatch(cand)) for e in _REGISTRY): return [cand]
+    names = [n for e in _REGISTRY for n in e.examples]
+    exact = [n for n in names if n.lower() == name.strip().lower()]
+    return exact or difflib.get_close_matches(name.strip(), names, n=2, cutoff=0.85)
 
 def model_entry(name: str) -> tuple[ModelEntry, dict]:
     "The registry entry `name` resolves to and the numbers parsed from it; a clear error for unknown names."

@@ -19,7 +19,7 @@ __all__ = ['OFFICIAL_REPO', 'OFFICIAL_DOWNLOAD_PY', 'OFFICIAL_README', 'MIRROR_E
 # %% ../nbs/02_pretrained.ipynb #f22f9493
 import gdown
 from gdown.exceptions import DownloadError
-from .core import MlpscaleError, cache_root, sha256_file, note, atomic_path, first_line
+from .core import MlpscaleError, cache_root, sha256_file, note, atomic_path, first_line, file_mode
 
 # %% ../nbs/02_pretrained.ipynb #752cf3bc
 OFFICIAL_REPO = "https://github.com/gregorbachmann/scaling_mlps"
@@ -166,6 +166,7 @@ def _fetch(url: str, dest: Path, progress: bool = True) -> str:
     for attempt in (0, 1):
         try:
             gdown.download(url, str(dest), quiet=not progress, resume=True, hasher=h, timeout=60)
+            os.chmod(dest, file_mode())   # the mode of any new file under the umask (gdown's temporary file is 0600)
             return h.hexdigest()
         except DownloadError as e:
             if attempt == 0 and 'byte range' in str(e):   # the server cannot resume: start the file again
@@ -181,28 +182,35 @@ def _record_sha(weights: Path, digest: str):
     with atomic_path(_sha_file(weights)) as t: t.write_text(f'{digest}  {weights.name}\n')
 
 def verify_checkpoint(weights: str | Path, entry: PretrainedEntry | None = None) -> str:
-    """Check the weights against the SHA-256 recorded at download (and the published one, where there is one); a file
-    placed by hand gets its SHA-256 recorded now, with a note. Returns the digest."""
-    weights = Path(weights); digest = sha256_file(weights); rec = _sha_file(weights)
+    """Check the weights against the SHA-256 recorded when mlpscale downloaded them (and the published one, where there is one);
+    returns the digest. A file without that record was not downloaded by mlpscale, and is not trusted."""
+    weights = Path(weights); rec = _sha_file(weights)
+    if not rec.exists():
+        raise MlpscaleError(f"{weights} was not downloaded by mlpscale (no {rec.name} beside it) and is not trusted: download it "
+                            f"(mlpscale download {entry.name if entry else 'NAME'}), or put it in a folder and set ${MIRROR_ENV} to that folder")
+    digest = sha256_file(weights)
     if entry is not None and entry.sha256 and digest != entry.sha256:
         raise MlpscaleError(f"{weights} has SHA-256 {digest[:16]}..., but {entry.name} is published as {entry.sha256[:16]}...: "
                             f"delete it and download again (mlpscale download {entry.name})")
-    if rec.exists():
-        want = rec.read_text().split()[0] if rec.read_text().split() else ''
-        if digest != want:
-            raise MlpscaleError(f"{weights} changed since it was downloaded (SHA-256 {digest[:16]}..., recorded {want[:16]}... in {rec.name}): "
-                                f"delete both and download again" + (f" (mlpscale download {entry.name})" if entry else ''))
-    else:
-        _record_sha(weights, digest); note(f"recorded the SHA-256 of {weights.name} ({digest[:16]}...) in {rec.name}; later uses are checked against it")
+    want = rec.read_text().split()[0] if rec.read_text().split() else ''
+    if digest != want:
+        raise MlpscaleError(f"{weights} changed since it was downloaded (SHA-256 {digest[:16]}..., recorded {want[:16]}... in {rec.name}): "
+                            f"delete both and download again" + (f" (mlpscale download {entry.name})" if entry else ''))
     return digest
 
 # %% ../nbs/02_pretrained.ipynb #fd6d94ba
 def download(name: str, cache: str | Path | None = None, progress: bool = True, force: bool = False) -> Path:
-    "Fetch published checkpoint `name` (weights and config) into the cache unless it is there; check its SHA-256; return the weights' path."
+    """Fetch published checkpoint `name` (weights and config) into the cache unless it is there; weights that fail their check
+    (changed since their download, or never downloaded by mlpscale) are fetched again, with a note. Returns the weights' path."""
     e = pretrained_entry(name)
     w, c = cached_paths(name, cache)
     if force:
         for p in (w, c, _sha_file(w)): p.unlink(missing_ok=True)
+    elif w.exists():
+        try: verify_checkpoint(w, e)
+        except MlpscaleError as ex:
+            note(f"{first_line(ex, 10**6).split(': download it')[0].split(': delete both')[0]}: downloading it again")
+            for p in (w, _sha_file(w)): p.unlink(missing_ok=True)
     w.parent.mkdir(parents=True, exist_ok=True)
     for path, what in ((w, 'weights'), (c, 'config')):
         if path.exists(): continue
@@ -210,10 +218,9 @@ def download(name: str, cache: str | Path | None = None, progress: bool = True, 
         try: digest = _fetch(url, path, progress)
         except MlpscaleError: raise
         except Exception as ex:
-            reason = (str(ex).strip().splitlines() or [type(ex).__name__])[0][:160]
-            raise MlpscaleError(f"could not download {e.name} {what} from {url} ({type(ex).__name__}: {reason}); without the network, fetch "
-                                f"{e.weights_url} to {w} and {e.config_url} to {c} by hand, or set ${MIRROR_ENV} to a folder or "
-                                "server holding those file names") from None
+            raise MlpscaleError(f"could not download {e.name} {what} from {url} ({type(ex).__name__}: {first_line(ex, 160)}); without the network, "
+                                f"put {w.name} (from {e.weights_url}) and {c.name} (from {e.config_url}) in a folder and set ${MIRROR_ENV} "
+                                "to it (a folder or a server holding those file names)") from None
         if what == 'weights': _record_sha(w, digest)
     verify_checkpoint(w, e)
     return w
@@ -222,10 +229,10 @@ def download(name: str, cache: str | Path | None = None, progress: bool = True, 
 def resolve_checkpoint(spec: str | Path, download_missing: bool = True, progress: bool = True, cache: str | Path | None = None) -> Path:
     "The weights file `spec` names: a published checkpoint's name (downloaded into the cache if missing, its SHA-256 checked) or a path."
     if is_pretrained_name(str(spec)):
+        if download_missing: return download(str(spec), cache=cache, progress=progress)
         w, _ = cached_paths(str(spec), cache)
-        if w.exists(): verify_checkpoint(w, PRETRAINED[str(spec)]); return w
-        if not download_missing: raise MlpscaleError(f"{spec} is not downloaded yet (looked for {w}); run: mlpscale download {spec}")
-        return download(str(spec), cache=cache, progress=progress)
+        if not w.exists(): raise MlpscaleError(f"{spec} is not downloaded yet (looked for {w}); run: mlpscale download {spec}")
+        verify_checkpoint(w, PRETRAINED[str(spec)]); return w
     p = Path(spec).expanduser()
     if p.exists(): return p
     close = difflib.get_close_matches(str(spec), list(PRETRAINED), n=1, cutoff=0.75)

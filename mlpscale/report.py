@@ -14,7 +14,6 @@ __all__ = ['PUBLISHED_DIR', 'varying_params', 'results_table', 'plot_runs', 'md_
 
 # %% ../nbs/21_report.ipynb #ba5bb70e
 import yaml
-import nbformat
 from matplotlib.figure import Figure
 import mlpscale
 from .core import MlpscaleError, read_json, atomic_path, write_csv, write_text
@@ -214,5 +213,6 @@ def publish_run(run_dir: str | os.PathLike, dest: str | os.PathLike = PUBLISHED_
         from nbdev.clean import clean_nb   # nbdev is a development dependency, absent from a plain install; as nbdev-clean leaves it (ids, metadata, counts): the sync check finds nothing to clean
         clean_nb(nb, allowed_cell_metadata_keys=['tags'], clean_ids=True)
     except ImportError: pass
+    import nbformat   # nbformat (with jsonschema) takes about a second to import: only publishing needs it
     write_text(path, nbformat.writes(nbformat.from_dict(nb)) + '\n')
     return path

@@ -6,14 +6,14 @@ Docs: https://mlpscale.github.io/mlpscale/runs.html.md"""
 
 # %% ../nbs/10_runs.ipynb #34b8f0e1
 from __future__ import annotations
-import os, re, sys, json, socket, datetime, subprocess, dataclasses
+import os, re, sys, json, socket, difflib, datetime, subprocess, dataclasses
 from importlib.metadata import version, PackageNotFoundError
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['MODEL_PARAMS', 'RUN_ID_SKIP', 'RUNS_COLUMNS', 'jsonable', 'make_run_id', 'new_run_dir', 'run_info', 'start_run',
-           'end_run', 'main_metric', 'run_row', 'list_runs', 'fmt_value', 'data_cell', 'error_line', 'runs_table',
-           'recorded']
+           'end_run', 'main_metric', 'run_row', 'list_runs', 'check_runs_dir', 'fmt_value', 'data_cell', 'error_line',
+           'runs_table', 'recorded']
 
 # %% ../nbs/10_runs.ipynb #cd07f3d4
 import torch
@@ -152,6 +152,19 @@ def list_runs(runs_dir: str | os.PathLike = 'runs', experiment: str | None = Non
     root = Path(runs_dir)
     dirs = [d for d in root.glob(f"{experiment or '*'}/*") if d.is_dir() and (d/'run.json').exists()]
     return sorted(map(run_row, dirs), key=lambda r: (r['started'], r['experiment'], r['id']))
+
+# %% ../nbs/10_runs.ipynb #c35946db
+def check_runs_dir(runs_dir: str | os.PathLike, experiment: str | None = None) -> None:
+    "One clear error unless `runs_dir` is a folder (and `experiment`, if given, one of the experiments with runs in it)."
+    p = Path(runs_dir)
+    if not p.exists(): raise MlpscaleError(f"--runs-dir {runs_dir} does not exist: no runs were made there (make some with mlpscale train / run)")
+    if not p.is_dir(): raise MlpscaleError(f"--runs-dir {runs_dir} is a file, not a folder of runs (runs/<experiment>/<run-id>/)")
+    if experiment is None: return
+    have = sorted(d.name for d in p.iterdir() if d.is_dir() and any((r/'run.json').exists() for r in d.iterdir() if r.is_dir()))
+    if experiment not in have:
+        close = difflib.get_close_matches(experiment, have, n=1)
+        raise MlpscaleError(f"--experiment {experiment!r} has no runs in {runs_dir}" + (f"; did you mean {close[0]}?" if close else '')
+                            + f" (experiments with runs there: {', '.join(have) or 'none'})")
 
 # %% ../nbs/10_runs.ipynb #2c7039f1
 def fmt_value(v, col: str) -> str:

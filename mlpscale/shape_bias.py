@@ -20,7 +20,7 @@ __all__ = ['CATEGORIES', 'KINDS', 'CIFAR10_CLASSES', 'TO_CIFAR10', 'CIFAR100_CLA
 import numpy as np
 import torch
 from torch import nn
-from .core import MlpscaleError, check_choice, data_root
+from .core import MlpscaleError, check_choice, data_root, first_line
 from .data import normalize_batch, CIFAR_MEAN, CIFAR_STD, IMAGENET_MEAN, IMAGENET_STD, norm_stats
 from .evaluate import predict
 from PIL import Image
@@ -216,7 +216,7 @@ def _num_outputs(model: nn.Module, resolution: int, source: str, mean, std) -> i
     grey = torch.full((1, 3, resolution, resolution), 128, dtype=torch.uint8, device=_device(model))
     try: probs, _ = predict(model, [(normalize_batch(grey, resolution, mean, std), torch.zeros(0))])
     except (RuntimeError, AssertionError, ValueError) as e:     # shape mismatches: torch's RuntimeError, timm's AssertionError
-        msg = (str(e).strip().splitlines() or [type(e).__name__])[0][:200].rstrip('.')
+        msg = first_line(e, 200).rstrip('.')
         raise MlpscaleError(f"the model fails on a 1x3x{resolution}x{resolution} input (resolution={resolution}, from {source}): {msg}; "
                             "pass resolution= the input size the model was trained at") from e
     if probs.ndim != 2 or probs.shape[0] != 1:

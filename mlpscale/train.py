@@ -34,7 +34,7 @@ from .pack import PackedData, ShardedLoader
 from .evaluate import evaluate, evaluate_passes
 from .locality import locality_penalty, locality_summary, prune_to_locality, finalize_pruning, first_layer_images
 from .runs import start_run, end_run
-from .config import TrainConfig, amp_dtype, amp_used, run_dir_for
+from .config import TrainConfig, amp_dtype, amp_used, run_dir_for, resolve_interp
 from .optim import param_groups, make_optimizer, compiled_step, lr_factor
 
 # %% ../nbs/13_train.ipynb #efac2e5e
@@ -122,11 +122,13 @@ def prepare(cfg: TrainConfig, dev: torch.device | None = None, purpose: str | No
     does not predict the data's classes is refused). Returns `(dev, train_data or None, test_data, model, resolution)`."""
     purpose = purpose or ('finetune' if cfg.checkpoint else 'train')
     check_choice('purpose', purpose, ('train', 'finetune', 'eval'))
+    said = resolve_interp(cfg)   # called directly: decided here; train and evaluate_checkpoint decide before their run folders
     dev = dev or get_device(cfg.device)
     splits = ('test',) if purpose == 'eval' else ('train', 'test')
     if cfg.dataset not in ('packed', 'synthetic'):           # missing or damaged data: the error before any model is built
         for s in splits: check_dataset(cfg.dataset, s, root=cfg.data_root, download=cfg.download, data_path=cfg.data_path)
     model = load_model(cfg.checkpoint, cfg.model, resolution=cfg.resolution, progress=cfg.progress) if purpose != 'train' else None
+    if said: note(said)
     res_model = _model_resolution(model) if model is not None else None
     data = {s: _load_data(cfg, s, cfg.resolution or res_model) for s in splits}
     ref = data.get('train') or data['test']
@@ -283,8 +285,11 @@ def _restore(job: _Job, rec: dict, command: str, argv) -> _Job:
             log = job.log_path
             lines = [l for l in log.read_text().splitlines() if json.loads(l)['epoch'] < job.start_epoch] if log.exists() else []
             with atomic_path(log) as t: t.write_text(''.join(l + '\n' for l in lines))   # drop epochs logged after the checkpoint
-    elif main:
-        job.out.mkdir(parents=True, exist_ok=True); write_json(job.out/'config.json', job.record)
+    else:
+        if cfg.resume and main:   # interrupted before its first checkpoint: nothing to resume from, and its log (if any) goes
+            note(f"--resume: no checkpoint in {job.ckpts} yet: training starts from the beginning")
+            job.log_path.unlink(missing_ok=True)
+        if main: job.out.mkdir(parents=True, exist_ok=True); write_json(job.out/'config.json', job.record)
     if main: _start_record(rec, job.out, command, cfg.to_dict(), argv)
     dev = job.dev
     job.ddp = DDP(job.model, device_ids=[dev.index] if dev.type == 'cuda' else None) if job.world > 1 else job.model
@@ -429,16 +434,21 @@ def train(cfg: TrainConfig, command: str = 'train', runs_root: str | Path = 'run
     run owns the folder; a job that fails after its folder exists is kept and marked failed."""
     cfg.validate()
     rank, world, dev, created = init_distributed(cfg.device)
-    rec = {}
+    rec = {'interp_note': resolve_interp(cfg)}
     try: return _train(cfg, command, runs_root, rank, world, dev, rec, argv)
     except BaseException as e:
-        _end_record(rec, 'failed', e); raise
+        _end_record(rec, 'failed', e)
+        if isinstance(e, KeyboardInterrupt) and rec.get('out') is not None:   # what the command line prints: how to go on
+            e.args = (f"interrupted; continue the run with: mlpscale {command} --resume --out-dir {rec['out']}",)
+        raise
     finally:
         if created: dist.destroy_process_group()
 
 def _train(cfg, command, runs_root, rank, world, dev, rec, argv=None) -> dict:
     cfg, out = _run_folder(cfg, command, runs_root, rank, world)
+    rec['out'] = out
     job = _restore(_setup(_Job(cfg, out, rank, world, dev)), rec, command, argv)
+    if job.main and rec.get('interp_note'): note(rec['interp_note'])   # the checkpoint loaded: the choice made for it, once
     budget = job.budget
     bar = tqdm(total=round(budget) if budget is not None else job.total,
                initial=min(round(job.elapsed), round(budget)) if budget is not None else job.opt_step,
@@ -473,8 +483,10 @@ def evaluate_checkpoint(cfg: TrainConfig, runs_dir: str | Path | None = 'runs', 
     `cfg.tta_random`). The result goes to the runs store (`<runs_dir>/eval/<model>-<dataset>-<hash>/`, or `cfg.out_dir`; none
     when `runs_dir` is None) and, if asked, to `json_path`."""
     if cfg.checkpoint is None: raise MlpscaleError("eval needs --checkpoint (a run folder, model.safetensors, an official weights file or a published name)")
+    said = resolve_interp(cfg)
     out = run_dir_for(cfg, 'eval', runs_dir) if runs_dir is not None or cfg.out_dir else None
     dev, _, test_data, model, res = prepare(cfg, purpose='eval')
+    if said: note(said)
     info = None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

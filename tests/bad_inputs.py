@@ -3,7 +3,7 @@
 Each case: the command line (placeholders in braces are files the fixture makes) and a piece of the one error line the user must see.
 Every case must end with exit status 2, exactly one line `error: ...` on stderr naming the bad value and what is accepted, no
 traceback, nothing written, and no existing file changed."""
-import json, os
+import json, os, pickle
 from pathlib import Path
 
 CASES = [
@@ -30,6 +30,20 @@ CASES = [
     ('train --tta 11', 'tta=11 is not accepted; use 1 to 10'),
     ('train --bogus-flag 3', 'unrecognized arguments: --bogus-flag 3'),
     ('train --device cuda:7', "device='cuda:7' was asked for but CUDA is not available"),
+    # numbers that are not finite or out of range: refused before anything is made
+    ('train --lr nan', 'lr=nan must be a finite number > 0'),
+    ('train --lr inf', 'lr=inf must be a finite number > 0'),
+    ('train --warmup nan', 'warmup=nan must be a finite number >= 0'),
+    ('train --weight-decay nan', 'weight_decay=nan must be a finite number >= 0'),
+    ('train --mixup nan', 'mixup=nan must be a finite number >= 0'),
+    ('train --clip-grad nan', 'clip_grad=nan must be a finite number >= 0'),
+    ('train --momentum 2', 'momentum=2.0 must be in [0, 1)'),
+    ('train --seed -1', 'seed=-1 must be in [0, 4294967295]'),
+    ('train --seed 99999999999999999999', 'seed=99999999999999999999 must be in [0, 4294967295]'),
+    ('train --time-budget inf', 'time_budget=inf must be a finite number > 0 seconds (or none)'),
+    ('train --time-budget -5', 'time_budget=-5.0 must be > 0 seconds (or none)'),
+    ('train --crop-scale nan 1', 'crop_scale=(nan, 1.0) must be two numbers'),
+    ('train --model "B_2-Wi_64 "', "unknown model 'B_2-Wi_64 ': did you mean B_2-Wi_64?"),
     # data: empty, missing, damaged
     ('train --data-root {empty}', "dataset 'cifar10' not found: looked in {empty}/cifar-10-batches-py"),
     ('train --data-root {nowhere}', "dataset 'cifar10' not found: looked in {nowhere}/cifar-10-batches-py"),
@@ -62,6 +76,7 @@ CASES = [
     ('eval --checkpoint {run} --dataset synthetic --tta 0', 'tta=0 must be >= 1'),
     ('eval --checkpoint {run} --dataset synthetic --test-limit 0', 'test_limit=0 must be >= 1'),
     ('eval --checkpoint {ckpt}/evil.pt --dataset synthetic', 'loading it could run code: refused'),
+    ('eval --checkpoint {ckpt}/protocol4.pt --dataset synthetic', '{ckpt}/protocol4.pt is not a PyTorch file or is damaged'),   # no warning above it
     # download and the published checkpoints
     ('download B_12-Wi_1024_res_64_in21k_cifar1', "'B_12-Wi_1024_res_64_in21k_cifar1' is not a published checkpoint; did you mean"),
     ('download all-of-them', "'all-of-them' is not a published checkpoint"),
@@ -83,6 +98,9 @@ CASES = [
     ('run train -p epoch 2', "unknown parameter 'epoch'"),
     ('run train -p epochs -1', 'epochs=-1 must be >= 1'),
     ('run train -p epochs two', "epochs='two'"),
+    ('run train -p lr nan', 'lr=nan must be a finite number > 0'),
+    ('run train -p seed -1', 'seed=-1 must be in [0, 4294967295]'),
+    ('run speed_vs_accuracy -p max_minutes inf', 'max_minutes=inf must be a finite number > 0'),
     ('run train -p dataset nope', "dataset='nope' is not accepted"),
     ('run train -p model B_x-Wi_1', "unknown model 'B_x-Wi_1'"),
     ('run train -p dataset cifar10 -p data_root {empty}', "-p data_root"),
@@ -95,6 +113,10 @@ CASES = [
     ('sweep train -g epochs=1,-1', 'epochs=-1 must be >= 1'),
     ('sweep train -g epochz=1,2', "unknown parameter 'epochz'"),
     ('report --runs-dir {nowhere}', '--runs-dir {nowhere} does not exist'),
+    ('report --runs-dir {afile}', '--runs-dir {afile} is a file, not a folder of runs'),
+    ('runs --runs-dir {nowhere}', '--runs-dir {nowhere} does not exist'),
+    ('runs --runs-dir {afile}', '--runs-dir {afile} is a file, not a folder of runs'),
+    ('runs --experiment trian', "--experiment 'trian' has no runs in runs; did you mean train?"),
     ('publish {nowhere}', "'{nowhere}' is not a run folder"),
     ('publish {run}', 'has no executed notebook (train.ipynb): only `mlpscale run` experiments are published'),
     ('models B_* --resolution 0', 'resolution=0 must be a positive integer'),
@@ -133,6 +155,7 @@ def make_fixtures(root: Path) -> dict:
     torch.save(create_model('B_1-Wi_16'), f['ckpt'] / 'module.pt')
     torch.save({'step': 1}, f['ckpt'] / 'nostate.pt')
     torch.save({'x': _Evil()}, f['ckpt'] / 'evil.pt')
+    with open(f['ckpt'] / 'protocol4.pt', 'wb') as fh: pickle.dump(sd, fh, protocol=4)   # a plain pickle: torch warns before refusing it
     torch.save({'fc.weight': torch.zeros(2, 2)}, f['ckpt'] / 'resnet.pt')
     torch.save(sd, f['badcfg'] / 'weights.pt'); (f['badcfg'] / 'config.txt').write_text('{"architecture": "B_1-Wi_16", "crop_')
     return {k: str(v) for k, v in f.items()}

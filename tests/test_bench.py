@@ -3,8 +3,8 @@ import json
 from conftest import mlpscale
 
 def test_bench_infer_prints_table(tmp_path):
-    r = mlpscale('bench', 'infer', '--models', 'B_2-Wi_64,ResNet_10-Wi_8', '--batch-sizes', '1,16', '--min-time', '0.05',
-                 '--out', tmp_path / 'infer', cwd=tmp_path, check=True)
+    r = mlpscale('bench', 'infer', '--models', 'B_2-Wi_64,ResNet_10-Wi_8', '--batch-sizes', '1,16', '--min-time', '0.05', '--paired', '0',
+                 '--out', tmp_path / 'infer', cwd=tmp_path, check=True)   # no paired GEMMs: what the table shows is checked, not their rate
     rows = json.loads((tmp_path / 'infer.json').read_text())
     rows = rows['rows'] if isinstance(rows, dict) else rows
     assert {(x['model'], x['batch_size'], x['regime']) for x in rows} == {(m, b, g) for m in ('B_2-Wi_64', 'ResNet_10-Wi_8')
@@ -22,17 +22,22 @@ def test_bench_train_prints_both_steps_and_ratio(tmp_path):
     r = mlpscale('bench', 'train', '--model', 'B_2-Wi_64', '--resolution', '16', '--batch-size', '128', '--steps', '3',
                  '--warmup', '1', '--num-workers', '0', '--no-products', '--json', tmp_path / 't.json', cwd=tmp_path, check=True)
     res = json.loads((tmp_path / 't.json').read_text())
-    assert 'products' not in res and 'timed alone' not in r.stdout    # --no-products: the products' ceiling is not timed (09_speed tests it)
+    assert 'products' not in res and 'timed alone' not in r.stdout    # --no-products: the products' ceiling is not timed (17_speed tests it)
     assert res['mlpscale']['img_s'] > 0 and res['official']['img_s'] > 0
     assert abs(res['ratio'] - res['mlpscale']['img_s'] / res['official']['img_s']) < 1e-9
     assert 'official-style' in r.stdout and f"{res['ratio']:.2f}x" in r.stdout
     rec = next((tmp_path / 'runs' / 'bench-train').iterdir())
     assert json.loads((rec / 'metrics.json').read_text())['ratio'] == res['ratio']
 
-def test_train_softer_and_baseline_families_from_the_cli(tmp_path):
-    for name in ('PB_1-Wi_32-P_4-E_8', 'Mixer_1-Wi_16-P_4', 'gMLP_1-Wi_16-P_4', 'ResMLP_1-Wi_16-P_4', 'ViT_1-Wi_32-P_4', 'ConvMixer_1-Wi_16-P_4-K_3'):
-        mlpscale('train', '--model', name, '--dataset', 'synthetic', '--epochs', '1', '--train-limit', '256', '--test-limit', '64',
-                 '--batch-size', '64', '--resolution', '16', '--out-dir', tmp_path / name, check=True)
+def test_train_softer_and_baseline_families_from_the_cli(tmp_path, monkeypatch):
+    "Every family trains through the command: the first as the shell runs it, the others through `mlpscale.cli.main` in this process (the same code, without a process start each)."
+    from mlpscale.cli import main
+    monkeypatch.setenv('TQDM_DISABLE', '1')
+    for i, name in enumerate(('PB_1-Wi_32-P_4-E_8', 'Mixer_1-Wi_16-P_4', 'gMLP_1-Wi_16-P_4', 'ResMLP_1-Wi_16-P_4', 'ViT_1-Wi_32-P_4', 'ConvMixer_1-Wi_16-P_4-K_3')):
+        args = ('train', '--model', name, '--dataset', 'synthetic', '--epochs', '1', '--train-limit', '256', '--test-limit', '64',
+                '--batch-size', '64', '--resolution', '16', '--out-dir', str(tmp_path / name))
+        if i == 0: mlpscale(*args, check=True)
+        else: assert main(list(args)) == 0
         m = json.loads((tmp_path / name / 'metrics.json').read_text())
         assert m['model'] == name and m['steps'] == 4
     r = mlpscale('models', 'resnet*', check=True)
@@ -41,7 +46,7 @@ def test_train_softer_and_baseline_families_from_the_cli(tmp_path):
 def test_bench_infer_takes_any_timm_name_next_to_the_paper_mlps(tmp_path):
     "Issue #14: `mlpscale bench infer --models timm/resnet50,B_12-Wi_1024 --resolution 64` (no weights: timing needs none); each row names its dtype and GEMM rate."
     r = mlpscale('bench', 'infer', '--models', 'timm/resnet50,B_12-Wi_1024', '--resolution', '64', '--batch-sizes', '2', '--regimes', 'model',
-                 '--min-time', '0', '--out', tmp_path / 'infer', cwd=tmp_path, check=True)
+                 '--min-time', '0', '--paired', '0', '--out', tmp_path / 'infer', cwd=tmp_path, check=True)
     rows = json.loads((tmp_path / 'infer.json').read_text())
     rows = rows['rows'] if isinstance(rows, dict) else rows
     by = {x['model']: x for x in rows}

@@ -89,3 +89,36 @@ def test_cli_runs_are_listed_next_to_papermill_runs(tmp_path):
     for r in rows: assert r[2] == 'finished' and r[4] == 'synthetic' and r[5] == 'test_top1' and 0 <= float(r[6]) <= 1, r
     kinds = {json.loads((d / 'run.json').read_text())['kind'] for d in (tmp_path / 'runs' / 'train').iterdir()}
     assert kinds == {'cli', 'papermill'}
+
+def test_files_follow_the_umask(tmp_path):
+    "Every file a run writes -- safetensors included, whose writer sets 0600 of its own -- and every folder get the mode the umask gives (0644 / 0755 under 022)."
+    import os, subprocess, sys
+    from conftest import ROOT
+    env = {**os.environ, 'PYTHONPATH': str(ROOT), 'TQDM_DISABLE': '1'}
+    r = subprocess.run([sys.executable, '-m', 'mlpscale.cli', 'train', '--dataset', 'synthetic', '--model', 'B_1-Wi_16', '--epochs', '2',
+                        '--ckpt-every', '3', '--out-dir', str(tmp_path / 'r')], env=env, capture_output=True, text=True,
+                       preexec_fn=lambda: os.umask(0o022), timeout=600)
+    assert r.returncode == 0, r.stderr
+    files = [p for p in (tmp_path / 'r').rglob('*')]
+    assert any(p.name == 'model.safetensors' and 'checkpoints' in p.parts for p in files) and (tmp_path / 'r' / 'model.safetensors').exists()
+    wrong = [f"{p.relative_to(tmp_path)}: {oct(p.stat().st_mode & 0o777)}" for p in files
+             if (p.stat().st_mode & 0o777) != (0o755 if p.is_dir() else 0o644)]
+    assert not wrong, wrong
+
+def test_interrupt_names_the_resume_command(tmp_path):
+    "Ctrl-C (SIGINT) during training: exit status 130 and one line that says how to continue, which then works."
+    import os, signal, subprocess, sys, time
+    from conftest import ROOT
+    env = {**os.environ, 'PYTHONPATH': str(ROOT), 'TQDM_DISABLE': '1'}
+    args = [sys.executable, '-m', 'mlpscale.cli', 'train', '--dataset', 'synthetic', '--model', 'B_1-Wi_16', '--epochs', '200',
+            '--train-limit', '512', '--no-progress', '--out-dir', str(tmp_path / 'r')]
+    p = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / 'r' / 'log.jsonl').exists() and time.time() < deadline: time.sleep(0.2)   # training has begun
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, (p.returncode, err)
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert lines == [f"interrupted; continue the run with: mlpscale train --resume --out-dir {tmp_path / 'r'}"], err
+    r = mlpscale('train', '--resume', '--out-dir', tmp_path / 'r', '--max-steps', '3')
+    assert r.returncode == 0, r.stderr

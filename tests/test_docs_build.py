@@ -126,3 +126,7 @@ def test_the_quarto_site_and_its_workflows():
                           capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert 'push' in on(test) and 'push' in on(deploy) and deploy['permissions']['pages'] == 'write'
+    release = yaml.safe_load((wf / 'release.yaml').read_text())   # a version tag builds, checks and publishes the sdist and the wheel
+    steps = [s.get('run', '') + s.get('uses', '') for j in release['jobs'].values() for s in j['steps']]
+    assert on(release)['push']['tags'] == ['v*'] and any('python -m build' in s for s in steps) and any('twine check' in s for s in steps)
+    assert any('pypa/gh-action-pypi-publish' in s for s in steps) and release['jobs']['publish']['permissions']['id-token'] == 'write'

@@ -90,8 +90,8 @@ def test_how_mlps_see_with_an_empty_data_root_refuses(tmp_path):
     assert line.startswith(f"error: dataset 'cifar10' not found: looked in {empty / 'cifar-10-batches-py'}. "), line
     assert '-p download True' in line and '-p data_root DIR' in line and '--download' not in line and '--data-root' not in line
     assert not (tmp_path / 'runs').exists()                    # refused before the kernel: no run folder, nothing claimed
-    listing = mlpscale('runs', cwd=tmp_path, check=True).stdout
-    assert 'how_mlps_see' not in listing and 'top1' not in listing
+    r = mlpscale('runs', cwd=tmp_path)                           # and `mlpscale runs` finds no store at all
+    assert r.returncode == 2 and _lines(r.stderr) == ['error: --runs-dir runs does not exist: no runs were made there (make some with mlpscale train / run)']
 
 EMPTY = '<empty>'
 BAD = {   # experiment: [(-p values, what the one error line must name)]

@@ -15,6 +15,9 @@ from mlpscale.data import CIFAR_MEAN, CIFAR_STD
 from mlpscale.pretrained import PRETRAINED
 from mirror import local_mirror
 
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
 PRE, FT = PRETRAINED['B_6-Wi_512_res_64_in21k'], PRETRAINED['B_6-Wi_512_res_64_in21k_cifar10']
 
 def official_config(entry):
@@ -75,20 +78,28 @@ def test_download_by_name_checks_sha_and_loads_identical_logits(server, tmp_path
         assert (m.num_classes, m.dim_in) == (11230, 3 * 64 * 64)
     finally:
         for k in env: os.environ.pop(k)
-    # a file that changed since its download is refused on the next use
+    # weights that changed since their download, or that were put in the cache by hand (no SHA-256 record), are not trusted:
+    # the next use fetches them again, and says so
     w = tmp_path / 'cache' / 'checkpoints' / f'{FT.file}_weights'
     with open(w, 'r+b') as f: f.seek(1000); f.write(b'\x00\x01\x02')
-    r = cli('eval', '--checkpoint', FT.name, '--dataset', 'synthetic', env=env)
-    assert r.returncode == 2 and 'changed since it was downloaded' in r.stderr, r.stderr
+    r = cli('download', FT.name, env=env, check=True)
+    assert 'changed since it was downloaded' in r.stderr and 'downloading it again' in r.stderr, r.stderr
+    assert sha256_file(w) == sha256_file(src / w.name)
+    (w.parent / (w.name + '.sha256')).unlink(); w.write_bytes(b'a file put here by hand')
+    r = cli('download', FT.name, env=env, check=True)
+    assert 'was not downloaded by mlpscale' in r.stderr and sha256_file(w) == sha256_file(src / w.name), r.stderr
+    assert {oct(p.stat().st_mode & 0o777) for p in w.parent.iterdir()} == {oct(0o666 & ~_umask())}   # the umask's mode, as every file written
 
 @needs_cifar
 def test_eval_finetuned_on_cifar10_with_the_official_preprocessing(server, tmp_path):
     "The fine-tuned member on all 10,000 CIFAR-10 test images with interp=area: the same predictions as the OpenCV/torchvision reference."
     url, src, sds = server
     env = env_for(url, tmp_path / 'cache')
-    r = cli('eval', '--checkpoint', FT.name, '--dataset', 'cifar10', '--interp', 'area', '--amp', 'off', '--json', tmp_path / 'ev.json',
-            '--runs-dir', tmp_path / 'runs', env=env, check=True)
+    r = cli('eval', '--checkpoint', FT.name, '--dataset', 'cifar10', '--amp', 'off', '--json', tmp_path / 'ev.json',   # no --interp:
+            '--runs-dir', tmp_path / 'runs', env=env, check=True)                                          # a published checkpoint's own
     assert 'config says num classes 11230' in r.stderr            # the pre-training config beside a 10-class head: the weights win
+    assert 'note: --interp area: B_6-Wi_512_res_64_in21k_cifar10 is an official checkpoint' in r.stderr, r.stderr   # said ...
+    assert any(l.split() == ['interp', 'area'] for l in r.stdout.splitlines()), r.stdout                           # ... and printed
     got = json.loads((tmp_path / 'ev.json').read_text())
     import torchvision
     test = torchvision.datasets.CIFAR10(str(DATA), train=False, download=False)
@@ -100,6 +111,7 @@ def test_eval_finetuned_on_cifar10_with_the_official_preprocessing(server, tmp_p
     # the record in the runs store, listed by `mlpscale runs`
     rec = next((tmp_path / 'runs' / 'eval').iterdir())
     assert json.loads((rec / 'run.json').read_text())['status'] == 'finished'
+    assert json.loads((rec / 'params.json').read_text())['interp'] == 'area'     # ... and recorded
     assert json.loads((rec / 'metrics.json').read_text())['test_top1'] == got['test_top1']
     # the other official layout: weights.pt with config.txt beside it, loaded by path: the same number
     folder = tmp_path / 'by_hand'; folder.mkdir()

@@ -18,11 +18,13 @@ if [ "$before" != "$after" ]; then
   exit 1
 fi
 
-echo "== nbdev-test"
-# one thread per notebook process: two processes with two threads each on two cores slow each other down many times over
-OMP_NUM_THREADS=1 nbdev-test --n-workers 2 --timing
+# Each notebook runs once. The docs build executes the chapters and the home page as nbdev-test does (the same runner, flags and
+# skipped cells) and fails on any error; nbdev-test runs what the site does not execute, the experiment notebooks at their
+# CI-sized defaults. One thread per notebook process: two processes with two threads each on two cores slow each other down.
+echo "== nbdev-test: the experiment notebooks"
+OMP_NUM_THREADS=1 nbdev-test --n-workers 2 --timing nbs/experiments
 
-echo "== docs: execute the notebooks into the site _docs/ (tools/build_docs.py; the browser tests open it)"
+echo "== docs: execute the chapters (their tests) into the site _docs/ (tools/build_docs.py; the browser tests open it)"
 OMP_NUM_THREADS=1 python tools/build_docs.py --n-workers 2
 
 echo "== the GPU acceptance script at tiny sizes on the CPU (tools/gpu_acceptance.sh --smoke; the full run needs one H100)"
@@ -31,4 +33,5 @@ bash tools/gpu_acceptance.sh --smoke --out "$smoke_out"
 rm -rf "$smoke_out"
 
 echo "== pytest"
-MPLBACKEND=Agg python -m pytest -q tests
+# two workers, one file each at a time (a file's fixtures are built once; the two-rank tests keep their port to themselves), one thread each
+OMP_NUM_THREADS=1 MPLBACKEND=Agg python -m pytest -q -n 2 --dist loadfile --durations=12 tests
