@@ -6,14 +6,16 @@ Docs: https://mlpscale.github.io/mlpscale/interpret.html.md"""
 
 # %% ../nbs/14_interpret.ipynb #f544cf38
 from __future__ import annotations
-import base64, io, math
+import base64, io, math, tempfile, time
+from pathlib import Path
 from contextlib import contextmanager
 from typing import Sequence
 
 # %% auto #0
-__all__ = ['hook_names', 'run_with_cache', 'activations', 'depth_hooks', 'reduce_features', 'unit_activations', 'top_activating',
-           'pixels_of', 'image_grid', 'plot_top_images', 'total_variation', 'visualize_unit', 'layer_features',
-           'probe_accuracy', 'linear_probes', 'plot_probes', 'linear_cka', 'cka_matrix', 'plot_cka', 'explorer']
+__all__ = ['hook_points', 'hook_names', 'run_with_cache', 'activations', 'depth_hooks', 'reduce_features', 'unit_activations',
+           'top_activating', 'pixels_of', 'image_grid', 'plot_top_images', 'total_variation', 'visualize_unit',
+           'layer_features', 'probe_accuracy', 'linear_probes', 'plot_probes', 'linear_cka', 'cka_matrix', 'plot_cka',
+           'explorer', 'comparison_models']
 
 # %% ../nbs/14_interpret.ipynb #e0bc3897
 import torch
@@ -21,15 +23,18 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 from .core import MlpscaleError, check_choice
-from .models import BottleneckMLP, StandardMLP
-from .data import ImageData, normalize_batch, CIFAR_MEAN, CIFAR_STD
+from .models import BottleneckMLP, StandardMLP, model_resolution, load_model, checkpoint_dataset, count_params
+from .data import ImageData, normalize_batch, CIFAR_MEAN, CIFAR_STD, DeviceLoader
+from .config import TrainConfig, official_weights
+from .train import train
+from .evaluate import evaluate
 import matplotlib.pyplot as plt
 import ipywidgets as W
 from matplotlib.figure import Figure
 from .locality import first_layer_images
 
 # %% ../nbs/14_interpret.ipynb #da843845
-def _points(model: nn.Module) -> dict:
+def hook_points(model: nn.Module) -> dict:
     "`{name: (module, 'out' | 'in')}`: where each named activation of `model` is read -- a module's output or its input."
     if isinstance(model, BottleneckMLP):              # the B-MLP and the patchified MLP
         n, p = len(model.blocks), {}
@@ -53,12 +58,12 @@ def _points(model: nn.Module) -> dict:
 
 def hook_names(model: nn.Module) -> list[str]:
     "The activation names `run_with_cache` knows for `model`."
-    return list(_points(model))
+    return list(hook_points(model))
 
 def _model_name(model): return getattr(model, 'model_name', type(model).__name__)
 
 def _check_names(model, names) -> list[str]:
-    points = _points(model)
+    points = hook_points(model)
     names = list(points) if names is None else [names] if isinstance(names, str) else list(names)
     for n in names:
         if n not in points:
@@ -80,7 +85,7 @@ def _eval_mode(model: nn.Module, on: bool = True):
 @contextmanager
 def _hooks(model: nn.Module, names: list, store: dict, detach: bool = True, stop: bool = False):
     "Record the activations `names` of `model` into `store` during the `with` body; hooks always removed."
-    points, handles, left = _points(model), [], set(names)
+    points, handles, left = hook_points(model), [], set(names)
     def saver(name):
         def save(t):
             t = t[0] if isinstance(t, (tuple, list)) and t else t
@@ -159,26 +164,29 @@ def _labels_of(data):
     if isinstance(data, (tuple, list)) and len(data) == 2: return torch.as_tensor(data[1]).long()
     raise MlpscaleError(f"data must come with labels: an ImageData or an (images, labels) pair, got {type(data).__name__}")
 
-def _stats(data, resolution, mean, std):
+def _stats(data, resolution, mean, std, model=None):
+    "Images, side, mean and std of `data`; the side: `resolution`, else the one `model` was built for, else the images'."
     imgs = _images_of(data)
     if mean is None: mean = data.mean if isinstance(data, ImageData) else CIFAR_MEAN
     if std is None: std = data.std if isinstance(data, ImageData) else CIFAR_STD
-    return imgs, resolution or imgs.shape[-1], mean, std
+    return imgs, resolution or (model_resolution(model) if model is not None else None) or imgs.shape[-1], mean, std
 
-def _batches(data, batch_size=256, resolution=None, mean=None, std=None, device='cpu'):
-    "Normalised float batches of `data` (uint8 images are resized and normalised; float images are taken as they are)."
-    imgs, res, mean, std = _stats(data, resolution, mean, std)
+def _batches(data, batch_size=256, resolution=None, mean=None, std=None, device='cpu', interp='bilinear', model=None):
+    """Normalised float batches of `data`: uint8 images are resized (`interp`: 'area' is the official checkpoints' preprocessing)
+    to `resolution` -- by default the one `model` was built for -- and normalised; float images are taken as they are."""
+    imgs, res, mean, std = _stats(data, resolution, mean, std, model)
     for i in range(0, len(imgs), batch_size):
         xb = imgs[i:i + batch_size].to(device)
-        yield normalize_batch(xb, res, mean, std) if xb.dtype == torch.uint8 else xb.float()
+        yield normalize_batch(xb, res, mean, std, interp=interp) if xb.dtype == torch.uint8 else xb.float()
 
 def top_activating(model: nn.Module, data, hook_name: str, unit: int, k: int = 16, batch_size: int = 256,
-                   resolution: int | None = None, mean=None, std=None, progress: bool = False):
-    "`(indices, values)` of the `k` images of `data` on which `unit` of activation `hook_name` is largest, largest first."
+                   resolution: int | None = None, mean=None, std=None, progress: bool = False, interp: str = 'bilinear'):
+    """`(indices, values)` of the `k` images of `data` on which `unit` of activation `hook_name` is largest, largest first.
+    Images are fed at `resolution` (default: the model's own) with `interp`."""
     _check_names(model, [hook_name])
     dev = _device(model)
     best_v, best_i, seen = torch.empty(0), torch.empty(0, dtype=torch.long), 0
-    for xb in tqdm(_batches(data, batch_size, resolution, mean, std, dev), desc='top images', disable=not progress, leave=False):
+    for xb in tqdm(_batches(data, batch_size, resolution, mean, std, dev, interp, model), desc='top images', disable=not progress, leave=False):
         a = unit_activations(activations(model, xb, hook_name)[hook_name])
         if not 0 <= unit < a.shape[1]: raise MlpscaleError(f"unit={unit} is out of range: {hook_name} has {a.shape[1]} units (0..{a.shape[1] - 1})")
         v = torch.cat([best_v, a[:, unit].float().cpu()]); i = torch.cat([best_i, torch.arange(seen, seen + len(a))])
@@ -195,7 +203,7 @@ def pixels_of(data, idx, mean=None, std=None) -> torch.Tensor:
     return (imgs.float() * torch.tensor(std).view(1, -1, 1, 1) + torch.tensor(mean).view(1, -1, 1, 1)).clamp(0, 1)
 
 def image_grid(fig, images, titles=(), cols=None, suptitle=None):
-    "Draw `images` (N, C, H, W) in [0, 1] on `fig` as a grid, with optional titles."
+    "Draw `images` in [0, 1] -- an (N, C, H, W) batch, or a list of (C, H, W) images of any sizes -- on `fig` as a grid, with optional titles."
     n = len(images); cols = cols or max(1, math.ceil(math.sqrt(n))); rows = max(1, math.ceil(n / cols))
     axs = fig.subplots(rows, cols, squeeze=False)
     for ax in axs.flat: ax.axis('off')
@@ -208,9 +216,9 @@ def image_grid(fig, images, titles=(), cols=None, suptitle=None):
     return fig
 
 def plot_top_images(model: nn.Module, data, hook_name: str, unit: int, k: int = 16, batch_size: int = 256,
-                    resolution: int | None = None, mean=None, std=None, title: str | None = None):
+                    resolution: int | None = None, mean=None, std=None, title: str | None = None, interp: str = 'bilinear'):
     "Figure of the `k` top-activating images of `unit` at `hook_name` (titles: the activation)."
-    idx, val = top_activating(model, data, hook_name, unit, k, batch_size, resolution, mean, std)
+    idx, val = top_activating(model, data, hook_name, unit, k, batch_size, resolution, mean, std, interp=interp)
     cols = min(8, len(idx)); rows = math.ceil(len(idx) / cols)
     fig = plt.figure(figsize=(cols * 1.0, rows * 1.1 + 0.4))
     return image_grid(fig, pixels_of(data, idx, mean, std), [f'{v:.2f}' for v in val.tolist()], cols,
@@ -274,11 +282,12 @@ def visualize_unit(model: nn.Module, hook_name: str, unit: int, resolution: int 
 
 # %% ../nbs/14_interpret.ipynb #ac38a09c
 def layer_features(model: nn.Module, data, hook_names: Sequence[str] | None = None, pool: int | None = 2, batch_size: int = 256,
-                   resolution: int | None = None, mean=None, std=None, progress: bool = False) -> dict:
-    "`{name: (N, d) features}` of `data` at each activation (default `depth_hooks(model)`), reduced by `reduce_features(a, pool)`, on the CPU."
+                   resolution: int | None = None, mean=None, std=None, progress: bool = False, interp: str = 'bilinear') -> dict:
+    """`{name: (N, d) features}` of `data` at each activation (default `depth_hooks(model)`), reduced by `reduce_features(a, pool)`,
+    on the CPU. Images are fed at `resolution` (default: the model's own) with `interp`."""
     names = _check_names(model, depth_hooks(model) if hook_names is None else hook_names)
     feats = {n: [] for n in names}
-    for xb in tqdm(_batches(data, batch_size, resolution, mean, std, _device(model)), desc='features', disable=not progress, leave=False):
+    for xb in tqdm(_batches(data, batch_size, resolution, mean, std, _device(model), interp, model), desc='features', disable=not progress, leave=False):
         acts = activations(model, xb, names)
         for n in names: feats[n].append(reduce_features(acts[n].float(), pool).cpu())
     return {n: torch.cat(v) for n, v in feats.items()}
@@ -329,11 +338,11 @@ def probe_accuracy(Xtr: torch.Tensor, ytr: torch.Tensor, Xte: torch.Tensor, yte:
 # %% ../nbs/14_interpret.ipynb #1056f244
 def linear_probes(model: nn.Module, train_data, test_data, hook_names: Sequence[str] | None = None, pool: int | None = 2,
                   method: str = 'ridge', batch_size: int = 256, resolution: int | None = None, mean=None, std=None,
-                  progress: bool = False, **kw) -> dict:
+                  progress: bool = False, interp: str = 'bilinear', **kw) -> dict:
     """`{layer: test accuracy}` of a linear probe on each activation (default `depth_hooks(model)`). Data: ImageData or
-    `(images, labels)`; `kw` go to `probe_accuracy`."""
+    `(images, labels)`, fed as `layer_features` feeds it; `kw` go to `probe_accuracy`."""
     ytr, yte = _labels_of(train_data), _labels_of(test_data)
-    args = dict(hook_names=hook_names, pool=pool, batch_size=batch_size, resolution=resolution, mean=mean, std=std)
+    args = dict(hook_names=hook_names, pool=pool, batch_size=batch_size, resolution=resolution, mean=mean, std=std, interp=interp)
     ftr, fte = layer_features(model, train_data, **args), layer_features(model, test_data, **args)
     return {n: probe_accuracy(ftr[n], ytr, fte[n], yte, method, **kw)
             for n in tqdm(ftr, desc='probes', disable=not progress, leave=False)}
@@ -368,11 +377,14 @@ def linear_cka(X: torch.Tensor, Y: torch.Tensor) -> float:
 
 # %% ../nbs/14_interpret.ipynb #79c245ac
 def cka_matrix(model_a: nn.Module, model_b: nn.Module, x, hooks_a: Sequence[str] | None = None, hooks_b: Sequence[str] | None = None,
-               pool: int | None = 4, batch_size: int = 256, resolution: int | None = None, mean=None, std=None) -> torch.Tensor:
+               pool: int | None = 4, batch_size: int = 256, resolution: int | None = None, mean=None, std=None,
+               interp: str = 'bilinear', interp_b: str | None = None) -> torch.Tensor:
     """Linear CKA `(len(hooks_a), len(hooks_b))` between layers of two models (default `depth_hooks`) on the same images `x`
-    (ImageData, uint8 or normalised float batch; both models get the same input). Features as `layer_features(..., pool)`."""
-    fa = layer_features(model_a, x, hooks_a, pool, batch_size, resolution, mean, std)
-    fb = fa if model_b is model_a and hooks_b == hooks_a else layer_features(model_b, x, hooks_b, pool, batch_size, resolution, mean, std)
+    (ImageData, uint8 or normalised float batch). Features as `layer_features(..., pool)`: uint8 images reach each model at
+    `resolution`, by default each at its own, resized with `interp` (model b: `interp_b`, by default the same)."""
+    fa = layer_features(model_a, x, hooks_a, pool, batch_size, resolution, mean, std, interp=interp)
+    fb = fa if model_b is model_a and hooks_b == hooks_a else layer_features(model_b, x, hooks_b, pool, batch_size, resolution, mean, std,
+                                                                                interp=interp_b or interp)
     ga = {k: _centred_gram(v) for k, v in fa.items()}
     gb = ga if fb is fa else {k: _centred_gram(v) for k, v in fb.items()}
     na, nb = {k: g.norm() for k, g in ga.items()}, {k: g.norm() for k, g in gb.items()}
@@ -468,3 +480,49 @@ def explorer(models: dict, data, k: int = 8, vis_steps: int = 32, max_images: in
     box.controls, box.panels, box.update = {'model': w_model, 'layer': w_layer, 'unit': w_unit}, panels, update
     update()
     return box
+
+# %% ../nbs/14_interpret.ipynb #0c5d7e91
+def _check_feed(role: str, src, model: nn.Module, data: ImageData, resolution: int, interp: str):
+    "Refuse a loaded model that cannot be fed `data`: another dataset's head, or an input it rejects."
+    ds = checkpoint_dataset(src)
+    if ds is not None and ds != data.name:
+        raise MlpscaleError(f"{role}: checkpoint {src} predicts {ds}'s classes; this run is on {data.name}: pass a checkpoint of {data.name}"
+                            + (" (a published one fine-tuned on it, e.g. B_6-Wi_512_res_64_in21k_cifar10)" if data.name in ('cifar10', 'cifar100') else ''))
+    x = normalize_batch(data.images[:1], resolution, data.mean, data.std, interp=interp).to(_device(model))
+    try:
+        with torch.no_grad(): n_out = model(x).shape[-1]
+    except (RuntimeError, AssertionError, ValueError) as e:
+        raise MlpscaleError(f"{role}: checkpoint {src} cannot take {resolution} px images ({str(e).splitlines()[0][:160]})") from None
+    if n_out != data.num_classes:
+        raise MlpscaleError(f"{role}: checkpoint {src} predicts {n_out:,} classes; {data.name} has {data.num_classes}: fine-tune it on {data.name} first "
+                            f"(mlpscale train --checkpoint {src} --dataset {data.name})")
+
+def comparison_models(names: dict, train_data: ImageData, test_data: ImageData, checkpoints: dict | None = None,
+                      out_dir=None, **train_kw) -> tuple[dict, dict]:
+    """`({role: model}, {role: info})` for `names` (`{role: registry name}`, e.g. `{'MLP': 'B_6-Wi_512', 'CNN': ...}`): loaded
+    from `checkpoints[role.lower()]` where given, else trained (`TrainConfig(model=name, out_dir=out_dir/role, **train_kw)`).
+    `info`: name, parameters, the resolution and preprocessing it is fed with, its top-1 on `test_data`, where it came from."""
+    ckpts = {k: v for k, v in (checkpoints or {}).items() if v}
+    roles = {r.lower(): r for r in names}
+    if set(ckpts) - set(roles): raise MlpscaleError(f"checkpoints has roles {sorted(set(ckpts) - set(roles))}; the roles are {', '.join(roles)}")
+    models, info = {}, {}
+    for key, src in ckpts.items():                     # every checkpoint is checked before any training starts
+        m, interp = load_model(src).eval(), 'area' if official_weights(src) else 'bilinear'
+        res = model_resolution(m) or test_data.resolution
+        _check_feed(roles[key], src, m, test_data, res, interp)
+        models[roles[key]], info[roles[key]] = m, dict(resolution=res, interp=interp, source=f'loaded from {src}')
+    for role, name in names.items():
+        if role in models: continue
+        t0 = time.time()
+        folder = Path(out_dir or tempfile.mkdtemp(prefix='mlpscale-models-')) / role.lower()
+        train(TrainConfig(model=name, out_dir=str(folder), **{'progress': False, **train_kw}))
+        m = load_model(folder).eval()
+        n = train_kw.get('epochs', 1)
+        models[role], info[role] = m, dict(resolution=model_resolution(m) or test_data.resolution, interp='bilinear',
+                                           source=f'trained {n} epoch{"s" if n != 1 else ""} in {time.time() - t0:.0f} s')
+    out = {}
+    for role in names:
+        m, i = models[role], info[role]
+        top1 = evaluate(m, DeviceLoader(test_data, 256, train=False, resolution=i['resolution'], device=_device(m), interp=i['interp']))['top1']
+        out[role] = {'name': getattr(m, 'model_name', names[role]), 'params': count_params(m), **i, 'test_top1': top1}
+    return {r: models[r] for r in names}, out

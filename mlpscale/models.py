@@ -13,9 +13,9 @@ from typing import Callable
 
 # %% auto #0
 __all__ = ['NORMS', 'ACTS', 'BottleneckBlock', 'BottleneckMLP', 'FeaturesFirst', 'features_first', 'StandardMLP', 'ModelEntry',
-           'register_model', 'model_entry', 'create_model', 'list_models', 'count_params', 'count_flops',
-           'load_official_checkpoint', 'head_name', 'reset_head', 'head_classes', 'load_pretrained', 'load_model',
-           'checkpoint_model_name']
+           'register_model', 'model_entry', 'create_model', 'list_models', 'count_params', 'model_resolution',
+           'count_flops', 'load_official_checkpoint', 'head_name', 'reset_head', 'head_classes', 'load_pretrained',
+           'load_model', 'checkpoint_model_name', 'checkpoint_dataset']
 
 # %% ../nbs/03_models.ipynb #ea3e2954
 import torch
@@ -216,9 +216,16 @@ def count_params(model: nn.Module, trainable_only: bool = False) -> int:
     "Number of parameters (all, or only those that require grad)."
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
+def model_resolution(model: nn.Module, in_chans: int = 3) -> int | None:
+    "The input side a model was built for: its `resolution`, or (the paper's MLPs) the side its first layer's inputs make; None if neither."
+    if getattr(model, 'resolution', None): return int(model.resolution)
+    d = getattr(model, 'dim_in', None)
+    return int(round((d / in_chans) ** 0.5)) if d else None
+
 def count_flops(model: nn.Module, resolution: int | None = None, in_chans: int = 3, batch_size: int = 1, backward: bool = False) -> int:
     "FLOPs of one forward (and backward, if asked) pass per batch of `batch_size`, measured by `torch.utils.flop_counter`."
-    resolution = resolution or getattr(model, 'resolution', None) or int(round((model.dim_in / in_chans) ** 0.5))
+    resolution = resolution or model_resolution(model, in_chans)
+    if resolution is None: raise MlpscaleError(f"cannot tell the input resolution of {type(model).__name__}: pass resolution=")
     p = next(model.parameters())
     x = torch.zeros(batch_size, in_chans, resolution, resolution, device=p.device, dtype=p.dtype)
     was_training = model.training; model.eval()
@@ -334,3 +341,9 @@ def checkpoint_model_name(path: str | Path) -> str:
     w = weights_file(path) or path
     if w.is_dir(): raise MlpscaleError(f"no model.safetensors in {path} (nor in its checkpoints/): not a run or checkpoint folder")
     return infer_architecture(read_state_dict(w), what=f'checkpoint {w}')['name']
+
+def checkpoint_dataset(path: str | Path) -> str | None:
+    """The dataset a checkpoint's head predicts, where it says: a published checkpoint's (`in21k` for the pre-trained ones), or
+    the one a run of ours trained on; None for official weights files, which do not say."""
+    if is_pretrained_name(str(path)): return PRETRAINED[str(path)].dataset
+    return checkpoint_config(resolve_checkpoint(path)).get('dataset')

@@ -11,9 +11,9 @@ from importlib.metadata import version, PackageNotFoundError
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MODEL_PARAMS', 'RUN_ID_SKIP', 'RUNS_COLUMNS', 'jsonable', 'make_run_id', 'new_run_dir', 'run_info', 'start_run',
-           'end_run', 'main_metric', 'run_row', 'list_runs', 'check_runs_dir', 'fmt_value', 'data_cell', 'error_line',
-           'runs_table', 'recorded']
+__all__ = ['MODEL_PARAMS', 'RUN_ID_SKIP', 'RUNS_COLUMNS', 'jsonable', 'make_run_id', 'new_run_dir', 'git_state', 'run_info',
+           'start_run', 'end_run', 'main_metric', 'run_row', 'list_runs', 'check_runs_dir', 'fmt_value', 'data_cell',
+           'error_line', 'runs_table', 'recorded']
 
 # %% ../nbs/10_runs.ipynb #cd07f3d4
 import torch
@@ -66,10 +66,17 @@ def _version(package: str) -> str | None:
 
 def _now() -> str: return datetime.datetime.now().astimezone().isoformat(timespec='milliseconds')
 
-def _git_commit(where: Path) -> str | None:
-    try: r = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=where, capture_output=True, text=True, timeout=5)
+def _git(where: Path, *args) -> str | None:
+    try: r = subprocess.run(['git', *args], cwd=where, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError): return None
-    return (r.stdout.strip() or None) if r.returncode == 0 else None
+    return r.stdout.strip() if r.returncode == 0 else None
+
+def git_state(where: Path) -> dict:
+    "The commit of the source tree at `where` and whether its tracked files differ from it (`git_dirty`); empty outside a git checkout."
+    commit = _git(where, 'rev-parse', 'HEAD')
+    if not commit: return {}
+    changes = _git(where, 'status', '--porcelain', '--untracked-files=no')
+    return {'git': commit, 'git_dirty': None if changes is None else bool(changes)}
 
 def run_info(device: str = 'auto') -> dict:
     "Where a job runs: host, pid, Python, torch, papermill and mlpscale versions, the `device` (CUDA name or `cpu`) and the machine (GPU name, or CPU model and cores)."
@@ -89,7 +96,7 @@ def start_run(run_dir: str | os.PathLike, experiment: str, params: dict, given: 
     write_json(run_dir/'params.json', params)
     where = Path(notebook).resolve().parent if notebook else Path(mlpscale.__file__).resolve().parents[1]
     info = {'id': run_dir.name, 'experiment': experiment, 'kind': 'papermill' if notebook else 'cli', 'command': jsonable(command),
-            'status': 'running', 'started': _now(), **run_info(params.get('device') or 'auto'), 'git': _git_commit(where),
+            'status': 'running', 'started': _now(), **run_info(params.get('device') or 'auto'), 'git': None, **git_state(where),
             'given': jsonable(given or {}), 'notebook': str(Path(notebook).resolve()) if notebook else None}
     if previous: info['previous'] = previous.pop('previous', []) + [previous]
     write_json(run_dir/'run.json', info)

@@ -22,7 +22,7 @@ def test_bench_train_prints_both_steps_and_ratio(tmp_path):
     r = mlpscale('bench', 'train', '--model', 'B_2-Wi_64', '--resolution', '16', '--batch-size', '128', '--steps', '3',
                  '--warmup', '1', '--num-workers', '0', '--no-products', '--json', tmp_path / 't.json', cwd=tmp_path, check=True)
     res = json.loads((tmp_path / 't.json').read_text())
-    assert 'products' not in res and 'timed alone' not in r.stdout    # --no-products: the products' ceiling is not timed (17_speed tests it)
+    assert 'products' not in res and 'timed alone' not in r.stdout    # --no-products: the products' ceiling is not timed (18_speed tests it)
     assert res['mlpscale']['img_s'] > 0 and res['official']['img_s'] > 0
     assert abs(res['ratio'] - res['mlpscale']['img_s'] / res['official']['img_s']) < 1e-9
     assert 'official-style' in r.stdout and f"{res['ratio']:.2f}x" in r.stdout

@@ -1,6 +1,6 @@
 """`mlpscale run` / `sweep` / `runs` / `report`: experiment notebooks executed with papermill into runs/<experiment>/<run-id>/,
 their parameters checked before any kernel starts, and one runs store in which every result says what it measured or refuses."""
-import json
+import contextlib, io, json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -106,19 +106,32 @@ BAD = {   # experiment: [(-p values, what the one error line must name)]
     'speed_vs_accuracy': [(('dataset', 'imagenet21k'), "dataset='imagenet21k' is not accepted"), (('train_epochs', '-1'), 'train_epochs=-1'),
                           (('dataset', 'cifar10', 'data_root', EMPTY), "dataset 'cifar10' not found"),
                           (('models', '[B_2-Wi_64, B_x-Wi_1]'), "models: unknown model 'B_x-Wi_1'")],
+    'mechinterp': [(('dataset', 'imagenet21k'), "dataset='imagenet21k' is not accepted"), (('sae_steps', '0'), 'sae_steps=0'),
+                   (('data_root', EMPTY), "dataset 'cifar10' not found"), (('checkpoints', '{mlp: B_6-Wi_512_res_64_in21k}'), "predicts in21k's classes")],
 }
 
+def _main(*args) -> SimpleNamespace:
+    "`mlpscale *args` in this process (`mlpscale.cli.main`, what the command calls): its exit status and what it printed on stderr."
+    from mlpscale.cli import main
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try: rc = main([str(a) for a in args])
+        except SystemExit as e: rc = e.code
+    return SimpleNamespace(returncode=rc, stderr=err.getvalue())
+
 @pytest.mark.parametrize('experiment', list(BAD))
-def test_bad_values_refused_before_the_kernel(tmp_path, experiment):
+def test_bad_values_refused_before_the_kernel(tmp_path, experiment, monkeypatch):
+    "In-process, as the bad-input table runs (a refusal before the kernel is the same there); the table runs some through the real command."
     empty = tmp_path / 'empty'; empty.mkdir()
     old = tmp_path / 'runs' / experiment / 'an-earlier-run'; old.mkdir(parents=True)
     (old / 'run.json').write_text(json.dumps({'status': 'finished', 'experiment': experiment}))
     before = _snapshot(tmp_path)
+    monkeypatch.chdir(tmp_path); monkeypatch.setenv('TQDM_DISABLE', '1')
     def one(case):
         values, _ = case
         ps = [a for k, v in zip(values[::2], values[1::2]) for a in ('-p', k, empty if v == EMPTY else v)]
-        return mlpscale('run', experiment, *ps, cwd=tmp_path)
-    with ThreadPoolExecutor(4) as ex: results = list(ex.map(one, BAD[experiment]))
+        return _main('run', experiment, *ps)
+    results = [one(c) for c in BAD[experiment]]
     for (values, named), r in zip(BAD[experiment], results):
         assert r.returncode == 2 and 'Traceback' not in r.stderr, (values, r.stderr)
         [line] = _lines(r.stderr)
@@ -131,3 +144,14 @@ def test_sweep_checks_every_point_first(tmp_path):
     r = mlpscale('sweep', 'train', '-g', 'model=B_1-Wi_16,B_x-Wi_1', '-p', 'epochs', '1', cwd=tmp_path)
     assert r.returncode == 2 and "unknown model 'B_x-Wi_1'" in r.stderr and "grid point {'model': 'B_x-Wi_1'}" in r.stderr
     assert not (tmp_path / 'runs').exists()
+
+def test_mechinterp_refuses_what_it_cannot_take_apart_before_any_work(tmp_path):
+    "A model without a residual stream, a block the model does not have: one line from the kernel's first cells, nothing trained."
+    cases = [(('mlp', 'S_3-Wi_64'), "error: mlp=S_3-Wi_64: this experiment reads the MLP's residual stream, which the B-MLP"),
+             (('depth', '7'), 'error: depth=7 is out of range: B_3-Wi_64 has 3 blocks (0..2)')]
+    with ThreadPoolExecutor(2) as ex:
+        results = list(ex.map(lambda c: mlpscale('run', 'mechinterp', '-p', *c[0], '--runs-dir', tmp_path / c[0][0], cwd=tmp_path), cases))
+    for (ps, named), r in zip(cases, results):
+        assert r.returncode == 2 and 'Traceback' not in r.stderr and _lines(r.stderr)[0].startswith(named), (ps, r.stderr)
+        [run] = list((tmp_path / ps[0] / 'mechinterp').iterdir())
+        assert json.loads((run / 'run.json').read_text())['status'] == 'failed' and not (run / 'mlp').exists()   # nothing was trained
