@@ -10,7 +10,8 @@ import os, re, json, shutil, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PUBLISHED_DIR', 'varying_params', 'results_table', 'plot_runs', 'md_table', 'report', 'relative_paths', 'publish_run']
+__all__ = ['PUBLISHED_DIR', 'DATASET_NAMES', 'varying_params', 'results_table', 'plot_runs', 'md_table', 'report',
+           'relative_paths', 'run_title', 'publish_run']
 
 # %% ../nbs/22_report.ipynb #ba5bb70e
 import yaml
@@ -161,6 +162,26 @@ def _title_of(nb: dict, experiment: str) -> str:
             return t[:1].upper() + t[1:]
     return experiment
 
+DATASET_NAMES = {'cifar10': 'CIFAR-10', 'cifar100': 'CIFAR-100', 'stl10': 'STL-10', 'tinyimagenet': 'Tiny ImageNet', 'synthetic': 'synthetic images'}
+
+def run_title(title: str, given: dict) -> str:
+    """A published run's title: the experiment's, then what the run is -- its models (three at most), dataset and budget, from
+    the parameters its command gave (`Train a model – B_4-Wi_256 on CIFAR-10, 12 epochs`); the parameters themselves where it
+    gave none of those. The run's id goes below it, in the description."""
+    models = [str(given[k]) for k in ('model', 'mlp', 'patch_mlp', 'mixer', 'cnn', 'vit') if isinstance(given.get(k), str)]
+    if isinstance(given.get('models'), list): models += [str(m) for m in given['models']]
+    if len(models) > 3: models = models[:3] + [f'{len(models) - 3} more']
+    what = ' and '.join([', '.join(models[:-1]), models[-1]]) if len(models) > 1 else ''.join(models)
+    if given.get('dataset'): what += (' on ' if what else '') + DATASET_NAMES.get(given['dataset'], str(given['dataset']))
+    count = lambda v, unit: f"{v:,} {unit}{'' if v == 1 else 's'}"
+    span = lambda v: f'{v[0]:,}-{v[-1]:,}' if len(v) > 1 else f'{v[0]:,}'
+    budget = [f"{k.replace('_', ' ')} {span(given[k])}" for k in ('widths', 'depths', 'train_sizes') if isinstance(given.get(k), list) and given[k]]
+    for k, unit in (('train_limit', 'training image'), ('test_limit', 'test image'), ('epochs', 'epoch')):
+        if isinstance(given.get(k), int) and not isinstance(given[k], bool): budget.append(count(given[k], unit))
+        elif k == 'test_limit' and k in given and given[k] is None: budget.append('all test images')
+    what = ', '.join(x for x in [what, *budget] if x) or _budget(given)
+    return f'{title} – {what}' if what else title
+
 def _budget(given: dict, n: int = 4) -> str:
     "The parameters a command gave, briefly: `model=B_4-Wi_256, dataset=cifar10, epochs=12`"
     items = [(k, v) for k, v in given.items() if k not in RUN_ID_SKIP and k not in PATH_PARAMS and k != 'checkpoints']
@@ -200,7 +221,8 @@ def publish_run(run_dir: str | os.PathLike, dest: str | os.PathLike = PUBLISHED_
     header = (f"This page is run `{rid}` of the experiment `{exp}`: the notebook papermill executed, as it ran, published with "
               f"`mlpscale publish`. Re-run it with the command below (with `MLPSCALE_DATA` pointing at the data root).\n\n"
               "| | |\n|---|---|\n" + '\n'.join(f'| {k} | {v.replace("|", chr(92) + "|")} |' for k, v in rows))
-    fm = {'title': f'{title}: {_budget(given)}' if given else title, 'description': f'Run `{rid}` on {info.get("machine") or "an unrecorded machine"}',
+    ds = given.get('dataset') or metrics.get('dataset')                     # the dataset a default chose, where the command named none
+    fm = {'title': run_title(title, {**given, **({'dataset': ds} if ds else {})}), 'description': f'Run `{rid}` on {info.get("machine") or "an unrecorded machine"}',
           'skip_exec': True, 'skip_showdoc': True}
     nb['cells'] = [{'cell_type': 'raw', 'id': 'f00dfeed', 'metadata': {}, 'source': '---\n' + yaml.safe_dump(fm, sort_keys=False, width=1000) + '---'},
                    {'cell_type': 'markdown', 'id': 'beefcafe', 'metadata': {}, 'source': header}] + nb['cells']

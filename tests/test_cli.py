@@ -110,7 +110,7 @@ def test_interrupt_names_the_resume_command(tmp_path):
     import os, signal, subprocess, sys, time
     from conftest import ROOT
     env = {**os.environ, 'PYTHONPATH': str(ROOT), 'TQDM_DISABLE': '1'}
-    args = [sys.executable, '-m', 'mlpscale.cli', 'train', '--dataset', 'synthetic', '--model', 'B_1-Wi_16', '--epochs', '200',
+    args = [sys.executable, '-m', 'mlpscale.cli', 'train', '--dataset', 'synthetic', '--model', 'B_1-Wi_16', '--epochs', '100000',   # far more than it runs: Ctrl-C ends it
             '--train-limit', '512', '--no-progress', '--out-dir', str(tmp_path / 'r')]
     p = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120

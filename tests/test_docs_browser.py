@@ -4,9 +4,10 @@ at 1280 px and at 412 px (a phone): no page scrolls sideways, maths is typeset b
 every image loads, no page shows a machine's absolute path, a traceback, an error, a warning or an empty output box, and no
 page is only a table of run ids. Pagefind's search box finds the locality chapter; the menu button opens the sidebar on a
 phone; previous/next links walk the pages in order; the results index is a gallery with a thumbnail of every results page."""
-import functools, http.server, json, re, subprocess, sys, threading
+import functools, http.server, json, posixpath, re, subprocess, sys, threading
+from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 import pytest
 from browser import ROOT, ARTIFACTS, needs_browser, chromium, check_png
 
@@ -245,3 +246,29 @@ def test_zoo_map_page_has_the_maps_the_sortable_table_and_the_machine(site):
         t.locator('thead th').nth(col).click()
         desc = [float(v) for v in vals()]
         assert desc == sorted(desc, reverse=True), 'a second click does not reverse the order'
+
+class _Links(HTMLParser):
+    "The ids and the `<a href>` targets of one page"
+    def __init__(self):
+        super().__init__(); self.ids, self.hrefs = set(), []
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get('id'): self.ids.add(a['id'])
+        if tag == 'a' and a.get('name'): self.ids.add(a['name'])
+        if tag == 'a' and a.get('href'): self.hrefs.append(a['href'])
+
+def test_every_internal_link_reaches_its_page_and_anchor(site):
+    "Read from the built files (no browser needed for this one): every link inside the site names a page that exists and, with a #, an id on it"
+    pages = {}
+    for p in _site_pages():
+        parser = _Links(); parser.feed((SITE / p).read_text()); pages[p] = parser
+    broken = []
+    for p, parser in pages.items():
+        for href in parser.hrefs:
+            if urlsplit(href).scheme or href.startswith(('//', 'mailto:', 'data:')): continue
+            path, _, frag = href.partition('#')
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(p), path.split('?')[0])) if path else p
+            if target.endswith('/') or target == '.': target = posixpath.join(target, 'index.html')
+            if not (SITE / target).exists(): broken.append(f'{p}: {href} (no such file)')
+            elif frag and target.endswith('.html') and unquote(frag) not in pages[target].ids: broken.append(f'{p}: {href} (no such anchor)')
+    assert not broken, f'{len(broken)} broken links:\n' + '\n'.join(broken[:40])

@@ -130,3 +130,35 @@ def test_the_quarto_site_and_its_workflows():
     steps = [s.get('run', '') + s.get('uses', '') for j in release['jobs'].values() for s in j['steps']]
     assert on(release)['push']['tags'] == ['v*'] and any('python -m build' in s for s in steps) and any('twine check' in s for s in steps)
     assert any('pypa/gh-action-pypi-publish' in s for s in steps) and release['jobs']['publish']['permissions']['id-token'] == 'write'
+
+def _build_docs_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('build_docs_under_test', ROOT / 'tools' / 'build_docs.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod); return mod
+
+def test_links_to_undocumented_names_reach_their_code_or_their_page():
+    "nbdev links `_helper` and `C.method` as page#name; where the page documents no such name the link is mended, never left broken"
+    bd = _build_docs_module()
+    code = lambda kw, cls, name: f'<span class="k">{kw}</span><span class="w"> </span><span class="{cls}">{name}</span>'
+    bodies = {'a.html': '<h3 id="add">add</h3><pre>' + code('def', 'nf', '_helper') + code('class', 'nc', 'Box') + code('def', 'nf', 'size') + '</pre>'
+                        '<a href="#add"><code>add</code></a> <a href="#_gone"><code>_gone</code></a>',
+              'sub/b.html': '<a href="../a.html#_helper"><code>_helper</code></a> <a href="../a.html#box.size"><code>Box.size</code></a> '
+                            '<a href="../a.html#_gone"><code>_gone</code></a> <a href="../a.html#add.call"><code>add.call</code></a>'}
+    assert bd.slug('getting-%5B0,-1%5D-batches') == 'getting-0-1-batches' and bd.slug('TrainConfig.validate') == 'trainconfig.validate'
+    counts = bd.fix_anchors(bodies)
+    assert counts == {'anchored': 2, 'to_class': 1, 'to_page': 1}, counts
+    a, b = bodies['a.html'], bodies['sub/b.html']
+    assert '<span id="_helper"></span>' + code('def', 'nf', '_helper') in a                  # an anchor at the definition
+    assert a.index('<span id="box.size">') > a.index(code('class', 'nc', 'Box'))            # the method of that class
+    assert '<a href="#add"><code>add</code></a> <code>_gone</code>' in a                      # on its own page: plain code
+    assert 'href="../a.html#_helper"' in b and 'href="../a.html#box.size"' in b               # kept: the anchors exist now
+    assert '<a href="../a.html"><code>_gone</code></a>' in b and 'href="../a.html#add"><code>add.call' in b   # the page; the class's documentation
+
+def test_a_parameter_column_with_nothing_in_it_is_left_out():
+    bd = _build_docs_module()
+    def plain(a: int, b: str = 'x') -> int: return a
+    def commented(a: int,   # the first
+                  b: int = 1): return a
+    t = bd._param_table(plain)
+    assert '<th>Details</th>' not in t and '<th>Default</th>' in t and '<td><code>&#x27;x&#x27;</code></td>' in t
+    assert '<th>Details</th>' in bd._param_table(commented) and '<td>the first</td>' in bd._param_table(commented)

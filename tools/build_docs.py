@@ -29,7 +29,7 @@ Front-end libraries, copied into the site (no CDN: the site works offline): KaTe
 Pagefind from PyPI (`pagefind[bin]`, the dev extra), which indexes the built pages and writes `_docs/pagefind/`. Search needs
 the site served over HTTP (`python -m http.server -d _docs`), as Pagefind fetches its index.
 """
-import argparse, base64, hashlib, html, json, os, re, shutil, subprocess, sys, time, traceback
+import argparse, base64, hashlib, html, json, os, posixpath, re, shutil, subprocess, sys, time, traceback, urllib.parse
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -293,11 +293,13 @@ def _param_table(obj) -> str:
     for k, v in params.items():
         anno = '' if v.get('anno', inspect._empty) is inspect._empty else fmt(v['anno'])
         d = v.get('default', inspect._empty)
-        rows.append(f"<tr><td>{code(k)}</td><td>{code(anno)}</td><td>{'' if d is inspect._empty else code(repr(d))}</td><td>{details(v.get('docment'))}</td></tr>")
+        rows.append([code(k), code(anno), '' if d is inspect._empty else code(repr(d)), details(v.get('docment'))])
     if ret and ret.get('anno', inspect._empty) not in (inspect._empty, None, type(None)):
-        rows.append(f"<tr><td><strong>returns</strong></td><td>{code(fmt(ret['anno']))}</td><td></td><td>{details(ret.get('docment'))}</td></tr>")
-    return ('<table class="params"><thead><tr><th>Parameter</th><th>Type</th><th>Default</th><th>Details</th></tr></thead><tbody>'
-            + ''.join(rows) + '</tbody></table>')
+        rows.append(['<strong>returns</strong>', code(fmt(ret['anno'])), '', details(ret.get('docment'))])
+    head = ['Parameter', 'Type', 'Default', 'Details']
+    keep = [i for i in range(4) if i == 0 or any(r[i] for r in rows)]   # a column with nothing in it (often Details: no comments) is left out
+    return ('<table class="params"><thead><tr>' + ''.join(f'<th>{head[i]}</th>' for i in keep) + '</tr></thead><tbody>'
+            + ''.join('<tr>' + ''.join(f'<td>{r[i]}</td>' for i in keep) + '</tr>' for r in rows) + '</tbody></table>')
 
 def _resolve(expr: str, module):
     "The object a `show_doc(expr)` cell documents, looked up in the notebook's module (or None)"
@@ -430,9 +432,50 @@ def _localize(body: str, page: Page) -> str:
     base = f"{str(cfg.doc_host).rstrip('/')}/{str(cfg.doc_baseurl).strip('/')}/".replace(':/', '://').replace(':///', '://')
     up = '../' * page.out.count('/')
     body = re.sub(r'href="' + re.escape(base) + r'([^"#]*)', lambda m: f'href="{up}{m.group(1) or "index.html"}', body)
-    body = re.sub(r'(<h[1-6] id=")([^"]+)(")', lambda m: m.group(1) + m.group(2).lower() + m.group(3), body)
+    body = re.sub(r'(<h[1-6] id=")([^"]+)(")', lambda m: m.group(1) + slug(m.group(2)) + m.group(3), body)
     body = re.sub(r'href="([^":#]+)\.(?:ipynb|md)(#[^"]*)?"', lambda m: f'href="{_out_name(Path(m.group(1) + ".x"))}{m.group(2) or ""}"', body)
-    return re.sub(r'(class="anchor-link" href="#)([^"]+)(")', lambda m: m.group(1) + m.group(2).lower() + m.group(3), body)
+    return re.sub(r'href="([^":#]*)#([^"]+)"', lambda m: f'href="{m.group(1)}#{slug(m.group(2))}"', body)   # every link into the site, as the ids
+
+def slug(anchor: str) -> str:
+    "A heading's id as Quarto makes it, and every link to it: lower case, letters, digits, `.`, `_` and `-` (`Getting [0, 1] batches` -> `getting-0-1-batches`)"
+    return re.sub(r'-{2,}', '-', re.sub(r'[^a-z0-9._-]+', '-', urllib.parse.unquote(html.unescape(anchor)).lower())).strip('-') or 'section'
+
+
+_re_link = re.compile(r'<a href="([^":#]*)#([^"]+)"([^>]*)>(.*?)</a>', re.S)
+
+def _def_anchor(body: str, name: str) -> str | None:
+    "`body` with an anchor `name` at the code that defines it (`def f`, `class C`, `C.method` after `class C`); None where no code on the page does"
+    *cls, leaf = name.split('.')
+    start = 0
+    if cls:
+        m = re.search(r'<span class="k">class</span><span class="w"> </span><span class="nc">' + re.escape(cls[-1]) + '</span>', body, re.I)
+        if not m: return None
+        start = m.start()
+    m = re.compile(r'<span class="k">(?:def|class)</span><span class="w"> </span><span class="n[fc]">' + re.escape(leaf) + '</span>', re.I).search(body, start)
+    return None if m is None else body[:m.start()] + f'<span id="{html.escape(name)}"></span>' + body[m.start():]
+
+def fix_anchors(bodies: dict[str, str]) -> dict[str, int]:
+    """nbdev links every name in backticks that the package exports to `<page>#<name>`, also names the page shows no documentation
+    for (private helpers, methods): such a link gets an anchor at the name's definition in the page's code, else points at its
+    class's documentation, else at the page itself (on that page: plain code). Changes `bodies` in place; returns the counts."""
+    ids = {out: set(re.findall(r'\bid="([^"]+)"', b)) for out, b in bodies.items()}
+    where = lambda out, target: posixpath.normpath(posixpath.join(posixpath.dirname(out), target)) if target else out
+    missing = {(where(out, m.group(1)), m.group(2)) for out, b in bodies.items() for m in _re_link.finditer(b)}
+    missing = {(page, frag) for page, frag in missing if page in bodies and frag not in ids[page]}
+    how = {}
+    for page, frag in sorted(missing):
+        new = _def_anchor(bodies[page], frag)
+        if new is not None: bodies[page] = new; how[page, frag] = 'anchored'
+        elif '.' in frag and frag.rsplit('.', 1)[0] in ids[page]: how[page, frag] = 'to_class'
+        else: how[page, frag] = 'to_page'
+    def fixed(out, m):
+        target, frag, attrs, inner = m.groups()
+        h = how.get((where(out, target), frag))
+        if h in (None, 'anchored'): return m.group(0)
+        if h == 'to_class': return f'<a href="{target}#{frag.rsplit(".", 1)[0]}"{attrs}>{inner}</a>'
+        return inner if where(out, target) == out else f'<a href="{target}"{attrs}>{inner}</a>'
+    for out in bodies: bodies[out] = _re_link.sub(lambda m: fixed(out, m), bodies[out])
+    return {k: sum(v == k for v in how.values()) for k in ('anchored', 'to_class', 'to_page')}
 
 def _wrap_tables(body: str) -> str:
     "Every table in a box of its own that scrolls sideways, so a wide table never widens the page"
@@ -617,6 +660,7 @@ def build(out: Path, n_workers: int, force: bool = False, cell_timeout: int | No
         body = _wrap_tables(_extract_images(_localize(body, p), p, tmp))
         p.toc = _toc(body)
         bodies[p.out] = body
+    anchors = fix_anchors(bodies)
     for p in pages:
         dest = tmp / p.out
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -639,6 +683,8 @@ def build(out: Path, n_workers: int, force: bool = False, cell_timeout: int | No
     print(f'build_docs: {len(pages)} pages in {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} '
           f'({time.time() - t0:.1f} s: {t_exec:.1f} s executing {len(times)} notebook(s), the rest cached or rendering)')
     for p in pages: print(f'  {p.out:50s} {p.section or "Home":12s} {p.title}')
+    print(f"build_docs: links to names a page does not document: {anchors['anchored']} anchored at their code, "
+          f"{anchors['to_class']} sent to their class, {anchors['to_page']} to the page")
     if SCRUB.hits:
         print('build_docs: pages that showed absolute paths of this machine (rewritten; better fixed in the notebook):')
         for where, what in sorted(SCRUB.hits.items()):

@@ -21,8 +21,10 @@ fi
 # Each notebook runs once. The docs build executes the chapters and the home page as nbdev-test does (the same runner, flags and
 # skipped cells) and fails on any error; nbdev-test runs what the site does not execute, the experiment notebooks at their
 # CI-sized defaults. One thread per notebook process: two processes with two threads each on two cores slow each other down.
+# how_mlps_see and mechinterp run once, in pytest (tests/test_pretrained_experiments.py: every cell, with a published checkpoint
+# beside models trained there, and its own assertions on top of the notebooks').
 echo "== nbdev-test: the experiment notebooks"
-OMP_NUM_THREADS=1 nbdev-test --n-workers 2 --timing nbs/experiments
+OMP_NUM_THREADS=1 nbdev-test --n-workers 2 --timing --skip-file-re '^([_.]|how_mlps_see|mechinterp)' nbs/experiments
 
 echo "== docs: execute the chapters (their tests) into the site _docs/ (tools/build_docs.py; the browser tests open it)"
 OMP_NUM_THREADS=1 python tools/build_docs.py --n-workers 2
