@@ -112,7 +112,10 @@ def test_interrupt_names_the_resume_command(tmp_path):
     env = {**os.environ, 'PYTHONPATH': str(ROOT), 'TQDM_DISABLE': '1'}
     args = [sys.executable, '-m', 'mlpscale.cli', 'train', '--dataset', 'synthetic', '--model', 'B_1-Wi_16', '--epochs', '100000',   # far more than it runs: Ctrl-C ends it
             '--train-limit', '512', '--no-progress', '--out-dir', str(tmp_path / 'r')]
-    p = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C's default action in the child: a shell that starts a job in the background (CI scripts under `nohup ... &`) passes
+    # SIGINT on as ignored, and Python then never turns it into KeyboardInterrupt
+    p = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while not (tmp_path / 'r' / 'log.jsonl').exists() and time.time() < deadline: time.sleep(0.2)   # training has begun
     p.send_signal(signal.SIGINT)
