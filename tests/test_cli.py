@@ -119,7 +119,8 @@ def test_interrupt_names_the_resume_command(tmp_path):
     deadline = time.time() + 120
     while not (tmp_path / 'r' / 'log.jsonl').exists() and time.time() < deadline: time.sleep(0.2)   # training has begun
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=120)
+    try: out, err = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired: p.kill(); p.communicate(); raise    # no run left training after the test
     assert p.returncode == 130, (p.returncode, err)
     lines = [l for l in err.splitlines() if l.strip()]
     assert lines == [f"interrupted; continue the run with: mlpscale train --resume --out-dir {tmp_path / 'r'}"], err
