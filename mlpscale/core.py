@@ -6,15 +6,15 @@ Docs: https://mlpscale.github.io/mlpscale/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #5adcb432
 from __future__ import annotations
-import os, sys, csv, math, random, tempfile, json, hashlib, platform, ctypes, ctypes.util
+import os, re, sys, csv, math, random, tempfile, json, hashlib, platform, ctypes, ctypes.util
 from pathlib import Path
 from contextlib import contextmanager
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'CACHE_ENV', 'MlpscaleError', 'check_choice', 'check_range', 'data_root', 'cache_root', 'get_device',
            'seed_everything', 'cpu_model', 'cpu_flags', 'bf16_matrix_engine', 'fast_dtype', 'machine_name',
-           'retain_freed_memory', 'file_mode', 'atomic_path', 'write_json', 'read_json', 'write_text', 'write_csv',
-           'params_hash', 'sha256_file', 'note', 'first_line', 'unwrap', 'is_oom']
+           'retain_freed_memory', 'machine_kind', 'file_mode', 'atomic_path', 'write_json', 'read_json', 'write_text',
+           'write_csv', 'params_hash', 'sha256_file', 'note', 'first_line', 'unwrap', 'is_oom']
 
 # %% ../nbs/00_core.ipynb #0edc828c
 import numpy as np
@@ -129,6 +129,19 @@ def retain_freed_memory(threshold: int = 1 << 30) -> bool:
             _RETAINED = bool(libc.mallopt(_M_TRIM_THRESHOLD, threshold)) and bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold))
         except (OSError, AttributeError): pass
     return _RETAINED
+
+# %% ../nbs/00_core.ipynb #062a21a8
+def machine_kind(machine: str, prose: bool = False) -> str:
+    """A `machine_name` string in a few words for titles and tables: 'Intel(R) Xeon(R) Processor (2 cores, AMX-BF16)' -> 'Intel Xeon, 2 cores, AMX',
+    or with `prose` 'a 2-core Intel Xeon CPU with AMX'. A string that is not a CPU's `machine_name` (a GPU's name) stays as it is."""
+    m = re.fullmatch(r'(.*?)\s*\((\d+) cores?(?:, (.+))?\)', machine.strip())
+    if not m: return machine
+    name, cores, engine = m.groups()
+    name = re.sub(r'\((R|TM)\)|@.*$', '', name, flags=re.I)
+    words = [w for w in name.split() if not re.fullmatch(r'processor|cpu|\d+-core', w, re.I)][:2]   # vendor and family
+    engine = engine.split('-')[0] if engine else None
+    if prose: return f"a {cores}-core {' '.join(words + ['CPU'])}" + (f" with {engine}" if engine else '')
+    return ', '.join([' '.join(words) or 'CPU', f'{cores} cores'] + ([engine] if engine else []))
 
 # %% ../nbs/00_core.ipynb #1bdb6016
 def file_mode() -> int:

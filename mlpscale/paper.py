@@ -151,8 +151,10 @@ def _subset(o: dict) -> str:
     return f" ({', '.join(parts)})" if parts else ''
 
 def _md_scratch(table: list[dict]) -> str:
-    cols = ['row', 'model', 'paper top-1', 'paper epochs', 'ours top-1', 'our epochs', 'batch', 'optimizer', 'train time', 'machine', 'run']
-    rows = [[r['row'], f"`{r['model']}`", f"{r['paper_top1']:.1f}%" + ('' if r['paper_checked'] else ' (unchecked)'), r['epochs']]
+    "The from-scratch rows as a Markdown table; unchecked paper numbers are marked once, in their column's heading."
+    checked = all(r['paper_checked'] for r in table)
+    cols = ['row', 'model', 'paper top-1' + ('' if checked else ' (unchecked)'), 'paper epochs', 'ours top-1', 'our epochs', 'batch', 'optimizer', 'train time', 'machine', 'run']
+    rows = [[r['row'], f"`{r['model']}`", f"{r['paper_top1']:.1f}%", r['epochs']]
             + ([f"**{o['top1']:.1f}%**" + _subset(o), o['epochs'], o['batch_size'], o['optimizer'], f"{o['train_time_s']:.0f} s" if o['train_time_s'] else '',
                 o['machine'], f"`{o['run']}`"] if (o := r['ours']) else ['no run yet', '', '', '', '', '', ''])
             for r in table]

@@ -6,12 +6,13 @@ Docs: https://mlpscale.github.io/mlpscale/report.html.md"""
 
 # %% ../nbs/22_report.ipynb #e37cdf7f
 from __future__ import annotations
-import os, re, json, shutil, tempfile
+import os, re, csv, json, shutil, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PUBLISHED_DIR', 'DATASET_NAMES', 'varying_params', 'results_table', 'plot_runs', 'md_table', 'report',
-           'relative_paths', 'run_title', 'publish_run']
+__all__ = ['PUBLISHED_DIR', 'DATASET_NAMES', 'RUN_ONLY_FLAGS', 'varying_params', 'results_table', 'plot_runs', 'md_table',
+           'report', 'relative_paths', 'run_title', 'publish_run', 'published_record', 'csv_rows', 'pct_span',
+           'command_flags', 'same_command', 'headline_table']
 
 # %% ../nbs/22_report.ipynb #ba5bb70e
 import yaml
@@ -242,3 +243,54 @@ def publish_run(run_dir: str | os.PathLike, dest: str | os.PathLike = PUBLISHED_
     import nbformat   # nbformat (with jsonschema) takes about a second to import: only publishing needs it
     write_text(path, nbformat.writes(nbformat.from_dict(nb)) + '\n')
     return path
+
+# %% ../nbs/22_report.ipynb #a4994f1b
+def published_record(run_dir: str | os.PathLike) -> dict:
+    "A published run's `metrics.json` as 'metrics', with 'id', 'machine', 'command' and 'page' (its notebook's path, relative to `nbs/`, as .html)."
+    run_dir = Path(run_dir)
+    nbs = sorted(run_dir.glob('*.ipynb'))
+    if not nbs or not (run_dir/'metrics.json').exists(): raise MlpscaleError(f"{run_dir} is not a published run (no notebook and metrics.json)")
+    rec = read_json(run_dir/'run.json') if (run_dir/'run.json').exists() else {}
+    if not rec.get('machine'):   # the page's header: description "Run `<id>` on <machine>", and a "| command | `...` |" row
+        head = json.loads(nbs[0].read_text())['cells'][:2]
+        text = '\n'.join(''.join(c['source']) for c in head)
+        if (m := re.search(r"^description: Run `[^`]+` on (.+)$", text, re.M)): rec['machine'] = m.group(1).strip()
+        if (m := re.search(r"^\| command \| `([^`]+)` \|", text, re.M)): rec['command'] = m.group(1)
+    return {'metrics': read_json(run_dir/'metrics.json'), 'id': run_dir.name, 'machine': rec.get('machine', ''), 'command': rec.get('command', ''),
+            'page': f"published/{run_dir.parent.name}/{run_dir.name}/{nbs[0].stem}.html"}
+
+# %% ../nbs/22_report.ipynb #de5fe5c7
+def csv_rows(path: str | os.PathLike, **where) -> list[dict]:
+    "The rows of a CSV whose columns equal `where`'s values (compared as text); a callable value is a test of the column's text."
+    with open(path, newline='') as f: rows = list(csv.DictReader(f))
+    ok = lambda v, want: want(v) if callable(want) else v == str(want)
+    return [r for r in rows if all(ok(r.get(k, ''), w) for k, w in where.items())]
+
+def pct_span(values, digits: int = 1) -> str:
+    "Fractions as a percentage or a range of percentages: [0.643, 0.649] -> '64.3-64.9%'."
+    lo, hi = f'{100 * min(values):.{digits}f}', f'{100 * max(values):.{digits}f}'
+    return f'{lo}%' if lo == hi else f'{lo}-{hi}%'
+
+# %% ../nbs/22_report.ipynb #c6d6a25e
+RUN_ONLY_FLAGS = ('--seed', '--data-root', '--no-progress')
+
+def command_flags(command: str, ignore=RUN_ONLY_FLAGS) -> tuple[tuple, dict]:
+    "A command line as (its words before the first flag, {flag: its values}), leaving out the flags in `ignore`."
+    words, head, flags, key = command.split(), [], {}, None
+    for w in words:
+        if w.startswith('--'): key = w; flags[key] = []
+        elif key is None: head.append(w)
+        else: flags[key].append(w)
+    return tuple(head), {k: ' '.join(v) for k, v in flags.items() if k not in ignore}
+
+def same_command(a: str, b: str, ignore=RUN_ONLY_FLAGS) -> bool:
+    "Whether two command lines give the same flags and values, in any order, leaving out those in `ignore` (the seed, the data root, the progress bar)."
+    return command_flags(a, ignore) == command_flags(b, ignore)
+
+# %% ../nbs/22_report.ipynb #16da8120
+def headline_table(rows: list[dict]) -> str:
+    "A Markdown table of headline results: each row a dict with 'task', 'command', 'result', 'machine' and 'page' (a link target) and 'page_title'."
+    head = ['task', 'command', 'result', 'machine', 'details']
+    body = [[r['task'], f"`{r['command']}`", r['result'], r['machine'], f"[{r['page_title']}]({r['page']})"] for r in rows]
+    return '\n'.join(['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] +
+                      ['| ' + ' | '.join(c.replace('|', '\\|') for c in row) + ' |' for row in body])

@@ -11,8 +11,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DTYPES', 'GEMM_SIZES', 'REGIMES', 'COMPILE_MODES', 'TABLE_COLUMNS', 'MATMUL_OPS', 'cpu_load', 'machine_info',
-           'num_threads', 'time_calls', 'gemm_rate', 'gemm_caller', 'compile_mode', 'compile_inference',
+__all__ = ['DTYPES', 'GEMM_SIZES', 'REGIMES', 'COMPILE_MODES', 'TABLE_COLUMNS', 'DATASET_TITLES', 'MATMUL_OPS', 'cpu_load',
+           'machine_info', 'num_threads', 'time_calls', 'gemm_rate', 'gemm_caller', 'compile_mode', 'compile_inference',
            'inference_step', 'bench_model', 'profile_ops', 'check_bench_infer', 'bench_infer', 'save_table',
            'load_table', 'format_table', 'pareto_front', 'add_accuracy', 'plot_pareto', 'plot_pareto_by',
            'capture_products', 'time_products', 'step_products', 'time_steps', 'bench_train', 'format_bench_train']
@@ -27,6 +27,8 @@ from .models import create_model, model_entry, count_params, count_flops, featur
 from .data import normalize_batch, CIFAR_MEAN, CIFAR_STD
 from torch.profiler import profile, ProfilerActivity
 import matplotlib.pyplot as plt
+from matplotlib.ticker import LogFormatter
+from matplotlib.transforms import Bbox
 from torch.utils._python_dispatch import TorchDispatchMode
 import torch.nn.functional as F
 from .data import synthetic_data, DeviceLoader, TensorImageDataset, tv_augment, endless
@@ -387,30 +389,92 @@ def add_accuracy(rows: list[dict], accuracy: dict) -> list[dict]:
     "Copies of `rows` with `accuracy[row['model']]` added (rows of models missing from `accuracy` are dropped)."
     return [{**r, 'accuracy': accuracy[r['model']]} for r in rows if r['model'] in accuracy]
 
+DATASET_TITLES = {'cifar10': 'CIFAR-10', 'cifar100': 'CIFAR-100', 'stl10': 'STL-10', 'tinyimagenet': 'Tiny ImageNet'}
+
+def _plain_number(v: float) -> str:
+    "A tick label without powers of ten: 80, 1,000, 0.5."
+    return f'{v:,.0f}' if abs(v) >= 1 else f'{v:g}'
+
+class _LogPlain(LogFormatter):
+    "Log-axis tick labels as plain numbers; minor ticks labelled (by `LogFormatter`'s rule) where the axis spans little more than a decade."
+    def __call__(self, x, pos=None): return _plain_number(x) if super().__call__(x, pos) else ''
+
+def _inside(inner, outer, tol: float = 0.5) -> bool:
+    "Whether the box `inner` lies within `outer` (display units, `tol` pixels of slack)."
+    return inner.x0 >= outer.x0 - tol and inner.y0 >= outer.y0 - tol and inner.x1 <= outer.x1 + tol and inner.y1 <= outer.y1 + tol
+
+def _padded_limits(vs, frac: float, log: bool) -> tuple:
+    "Limits around the values `vs` with `frac` of their span added each side (in log space on a log axis)."
+    f = np.log10 if log else (lambda v: v)
+    lo, hi = float(f(min(vs))), float(f(max(vs)))
+    span = hi - lo or (0.3 if log else max(abs(hi) * 0.1, 1.0))
+    lo, hi = lo - frac * span, hi + frac * span
+    return (10 ** lo, 10 ** hi) if log else (lo, hi)
+
+def _place_labels(ax, xs, ys, names, fontsize: float = 9, gap: float = 7) -> list:
+    """Label each point with its name at the first of eight places around it (right, left, above, below, ...) where the text lies
+    inside the axes and covers neither another point nor a label already placed; failing that, where it breaks the fewest of these."""
+    fig = ax.figure; fig.canvas.draw(); r = fig.canvas.get_renderer()    # a draw: the layout and the limits are final
+    box = ax.get_window_extent(r).padded(-2)
+    rad = (gap - 1) * fig.dpi / 72                                       # a point (and its front ring) as a square this wide
+    dots = [Bbox.from_extents(px - rad, py - rad, px + rad, py + rad) for px, py in ax.transData.transform(np.column_stack([xs, ys]))]
+    spots = [((gap, 2), 'left', 'bottom'), ((-gap, 2), 'right', 'bottom'), ((gap, -2), 'left', 'top'), ((-gap, -2), 'right', 'top'),
+             ((0, gap), 'center', 'bottom'), ((0, -gap), 'center', 'top'), ((gap, 0), 'left', 'center'), ((-gap, 0), 'right', 'center')]
+    placed, texts = [], []
+    for i, (xv, yv, name) in enumerate(zip(xs, ys, names)):
+        best = None
+        for off, ha, va in spots:
+            t = ax.annotate(name, (xv, yv), xytext=off, textcoords='offset points', ha=ha, va=va, fontsize=fontsize)
+            bb = t.get_window_extent(r)
+            cost = 10 * (not _inside(bb, box)) + sum(bb.overlaps(o) for o in placed) + sum(bb.overlaps(d) for j, d in enumerate(dots) if j != i)
+            if best is None or cost < best[0]:
+                if best is not None: best[1].remove()
+                best = (cost, t, bb)
+            else: t.remove()
+            if cost == 0: break
+        placed.append(best[2]); texts.append(best[1])
+    return texts
+
+
+# %% ../nbs/18_speed.ipynb #f7882494
 def plot_pareto(rows: list[dict], x: str = 'img_s', y: str = 'accuracy', label: str = 'model', ax=None, title: str | None = None,
-                logx: bool = True):
-    "Scatter `y` against `x` (log x axis), a label on every point and the Pareto front drawn; returns the figure."
+                logx: bool = True, dataset: str | None = None, percent: bool | None = None, ylabel: str | None = None):
+    """Scatter `y` against `x` (log x axis), a label on every point and the Pareto front drawn (a step line through ringed points,
+    visible even when one point is the whole front); returns the figure. Accuracy (`y` 'accuracy' or a '...top1' field) given as
+    fractions is drawn in percent (`percent=None`: whenever every value lies in [0, 1]); `dataset` names it on the y axis."""
     missing = [k for k in (x, y, label) if rows and k not in rows[0]]
     if missing: raise MlpscaleError(f"rows have no {missing} field(s); they have: {', '.join(rows[0])} (add accuracy with add_accuracy)")
-    if ax is None: fig, ax = plt.subplots(figsize=(6, 4))
+    if ax is None: fig, ax = plt.subplots(figsize=(7.6, 4.5), layout='constrained')
     else: fig = ax.figure
     xs, ys = [float(r[x]) for r in rows], [float(r[y]) for r in rows]
-    ax.scatter(xs, ys, s=25, zorder=3)
-    for r, xv, yv in zip(rows, xs, ys):
-        ax.annotate(str(r[label]), (xv, yv), textcoords='offset points', xytext=(4, 4), fontsize=8)
+    is_acc = y == 'accuracy' or y.endswith('top1')
+    if percent is None: percent = is_acc and bool(ys) and all(0 <= v <= 1 for v in ys)
+    if percent: ys = [100 * v for v in ys]
+    ax.scatter(xs, ys, s=36, color='C0', zorder=3)
     front = pareto_front(list(zip(xs, ys)))
-    if front: ax.step([xs[i] for i in front], [ys[i] for i in front], where='post', color='C3', lw=1.2, label='Pareto front', zorder=2)
+    if front: ax.plot([xs[i] for i in front], [ys[i] for i in front], drawstyle='steps-post', color='C3', lw=1.3, marker='o', ms=11,
+                      mfc='none', mew=1.3, label='Pareto front', zorder=2)
     if logx: ax.set_xscale('log')
-    ax.set_xlabel({'img_s': 'images / s'}.get(x, x)); ax.set_ylabel(y)
-    if title: ax.set_title(title)
-    ax.grid(alpha=0.3); ax.legend(loc='lower left', fontsize=8)
+    if xs:
+        ax.set_xlim(*_padded_limits(xs, 0.08, logx and min(xs) > 0)); ax.set_ylim(*_padded_limits(ys, 0.12, False))
+    if logx:
+        ax.xaxis.set_major_formatter(_LogPlain(labelOnlyBase=False))
+        ax.xaxis.set_minor_formatter(_LogPlain(labelOnlyBase=False, minor_thresholds=(1.3, 0.5)))
+    ax.set_xlabel({'img_s': 'images / s'}.get(x, x))
+    name = DATASET_TITLES.get(dataset, dataset) if dataset else ''
+    ax.set_ylabel(ylabel or (f"{name} test top-1 (%)".strip() if is_acc and (percent or max(ys, default=0) > 1) else y))
+    if title: ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which='major'); ax.tick_params(labelsize=9, which='both')
+    if front: ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize=9, frameon=False)   # outside: covers no point
+    _place_labels(ax, xs, ys, [str(r[label]) for r in rows])
     return fig
 
-def plot_pareto_by(rows: list[dict], by=('device', 'regime'), **kw) -> dict:
-    "One `plot_pareto` figure per value of the `by` fields (default: per device and regime), keyed by those values."
+def plot_pareto_by(rows: list[dict], by=('device', 'regime'), title=None, **kw) -> dict:
+    """One `plot_pareto` figure per value of the `by` fields (default: per device and regime), keyed by those values; `title` (a
+    function of the key) names each figure, by default the key's values."""
     groups = {}
     for r in rows: groups.setdefault(tuple(r[k] for k in by), []).append(r)
-    return {key: plot_pareto(g, title=', '.join(map(str, key)), **kw) for key, g in groups.items()}
+    return {key: plot_pareto(g, title=title(key) if title else ', '.join(map(str, key)), **kw) for key, g in groups.items()}
 
 # %% ../nbs/18_speed.ipynb #9624affa
 MATMUL_OPS = ('mm', 'addmm', 'bmm', 'baddbmm')

@@ -13,12 +13,13 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['ACC_COLUMNS', 'DATASETS', 'REGIMES', 'FAMILIES', 'NUM_CLASSES', 'SOURCES', 'SPEED_COLUMNS', 'TIMING_REGIMES',
-           'BATCHES', 'FAMILY_STYLE', 'FRONT_STYLE', 'SORT_JS', 'SETTING_WORDS', 'accuracy_path', 'read_accuracy',
-           'check_accuracy', 'source_of', 'stated_params', 'built_params', 'check_param_counts', 'zoo_entries',
-           'timed_dtypes', 'large_batch', 'speed_key', 'read_speed', 'deploy', 'time_network', 'bench_zoo',
-           'setting_name', 'speed_index', 'pass_agreement', 'zoo_points', 'dominated_by', 'fronts', 'network_numbers',
-           'label_points', 'legend_handles', 'plot_map', 'map_figure', 'mlp_standing', 'speed_columns', 'network_table',
-           'table_html', 'standing_table_md', 'answer_md', 'zoo_page']
+           'BATCHES', 'FAMILY_STYLE', 'FRONT_STYLE', 'SORT_JS', 'SETTING_WORDS', 'MAP_LEGEND', 'accuracy_path',
+           'read_accuracy', 'check_accuracy', 'source_of', 'stated_params', 'built_params', 'check_param_counts',
+           'zoo_entries', 'timed_dtypes', 'large_batch', 'speed_key', 'read_speed', 'deploy', 'time_network',
+           'bench_zoo', 'setting_name', 'speed_index', 'pass_agreement', 'zoo_points', 'dominated_by', 'fronts',
+           'network_numbers', 'label_points', 'legend_handles', 'plot_map', 'map_figure', 'mlp_standing',
+           'speed_columns', 'network_table', 'table_html', 'standing_table_md', 'answer_md', 'answer_summary',
+           'zoo_page']
 
 # %% ../nbs/20_zoo.ipynb #243ed181
 import numpy as np
@@ -29,7 +30,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 from timm.utils.model import reparameterize_model
-from .core import MlpscaleError, check_choice, get_device, machine_name, retain_freed_memory, atomic_path, cpu_flags, is_oom
+from .core import MlpscaleError, check_choice, get_device, machine_name, retain_freed_memory, atomic_path, cpu_flags, is_oom, machine_kind
 from .models import create_model, model_entry, count_params, count_flops
 from .data import normalize_batch, CIFAR_MEAN, CIFAR_STD
 from .speed import time_calls, cpu_load, pareto_front, num_threads, COMPILE_MODES, compile_inference, inference_step
@@ -98,12 +99,12 @@ SOURCES = [   # where the published numbers come from, and how each source was f
     dict(prefix='https://github.com/gregorbachmann/scaling_mlps', name='scaling_mlps README (the paper\'s official repository)',
          how="the official repository, mirrored for this project; its README's table of fine-tuned checkpoints"),
     dict(prefix='https://github.com/chenyaofo/pytorch-cifar-models', name='chenyaofo/pytorch-cifar-models README',
-         how="named in the issue as a CIFAR model zoo that trains many architectures under one recipe; its README's two model-zoo tables (accuracy and #params)"),
-    dict(prefix='https://github.com/kuangliu/pytorch-cifar', name='kuangliu/pytorch-cifar README', how="named in the issue; its README's accuracy table (no parameter counts)"),
+         how="named in the request for this map as a CIFAR model zoo that trains many architectures under one recipe; its README's two model-zoo tables (accuracy and #params)"),
+    dict(prefix='https://github.com/kuangliu/pytorch-cifar', name='kuangliu/pytorch-cifar README', how="named in the request for this map; its README's accuracy table (no parameter counts)"),
     dict(prefix='https://github.com/szagoruyko/wide-residual-networks', name='szagoruyko/wide-residual-networks README',
          how="the WRN authors' repository, looked up for WRN-28-10; its README's test-error table (median of 5 runs)"),
     dict(prefix='https://github.com/KellerJordan/cifar10-airbench', name='KellerJordan/cifar10-airbench README',
-         how="named in the issue (the airbench README); its table of the paper's (legacy) scripts"),
+         how="named in the request for this map (the airbench README); its table of the paper's (legacy) scripts"),
     dict(prefix='https://github.com/locuslab/convmixer-cifar10', name='locuslab/convmixer-cifar10 README', how="the ConvMixer authors' CIFAR-10 script, looked up for the registry's ConvMixer-256/8"),
     dict(prefix='https://github.com/omihub777/ViT-CIFAR', name='omihub777/ViT-CIFAR README', how="found by searching for ViTs trained from scratch on CIFAR at 32 px; its results table and hyper-parameters"),
     dict(prefix='https://github.com/kentaroy47/vision-transformers-cifar10', name='kentaroy47/vision-transformers-cifar10 README',
@@ -492,7 +493,7 @@ def map_figure(acc_rows, speed_rows, dataset: str, device: str, dtype: str = 'fp
             drawn.append((axs[i, j], pts, our))
             if plotted is not None: plotted += [{**p, 'setting': (b, rg, dtype)} for p in pts]
     name = {'cifar10': 'CIFAR-10', 'cifar100': 'CIFAR-100'}.get(dataset, dataset)
-    fig.suptitle(f"{name}: published accuracy against measured images/s, {dtype}{'' if compile == 'none' else ' compile=' + compile}, {machine or device}", fontsize=11)
+    fig.suptitle(f"{name}: published accuracy against measured images/s, {dtype}{'' if compile == 'none' else ' compile=' + compile}, {machine_kind(machine, prose=True) if machine else device}", fontsize=11)
     fig.legend(handles=legend_handles(any(our for _, _, our in drawn)), loc='lower center', ncol=5, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.045, 1, 1))
     for ax, pts, our in drawn: label_points(ax, pts, numbers, our)   # after the layout: labels are placed in the final pixel space
@@ -608,6 +609,11 @@ def standing_table_md(standing: list[dict]) -> str:
     return '\n'.join(out)
 
 # %% ../nbs/20_zoo.ipynb #df9a1e82
+def _changed(st: list[dict], base: list[dict]) -> list[tuple]:
+    "The (standing, fp32 standing) pairs of the same MLP number and setting whose count of dominating networks differs."
+    return [(s, b) for s in st for b in base if (s['dataset'], s['model'], s['tta'], s['batch'], s['regime']) ==
+            (b['dataset'], b['model'], b['tta'], b['batch'], b['regime']) and s['n_dominating'] != b['n_dominating']]
+
 def answer_md(standing: dict, machine: str) -> str:
     "The answer to the question in sentences, every number from `standing` (`mlp_standing` per dtype / device label)."
     lines = []
@@ -627,7 +633,7 @@ def answer_md(standing: dict, machine: str) -> str:
             parts.append(f"{SETTING_WORDS[(b, rg)]}: {_fmt_speed(s['img_s'])} img/s, dominated by **{s['n_dominating']}** of the other {s['n_networks'] - 1} networks"
                          + (f" (the most accurate of them: `{top['model']}`, {top['top1']:.1f}% at {_fmt_speed(top['img_s'])} img/s)" if top else ''))
         lines.append(f"- **{_nice(ds)}.** The paper's best MLP without test-time augmentation, `{best['model']}` at {best['resolution']} px "
-                     f"({best['top1']:.1f}%, pre-trained on ImageNet-21k), on {machine} in fp32 -- " + '; '.join(parts) + '.')
+                     f"({best['top1']:.1f}%, pre-trained on ImageNet-21k), on {machine_kind(machine, prose=True)} in fp32 -- " + '; '.join(parts) + '.')
         front = {}
         for s in rows:
             if s['n_dominating'] == 0: front.setdefault(s['model'], []).append(SETTING_WORDS[(s['batch'], s['regime'])])
@@ -639,14 +645,51 @@ def answer_md(standing: dict, machine: str) -> str:
                                     f"the MLPs keep {100 * min(ratios):.0f}-{100 * max(ratios):.0f}% of their model-only images/s.")
     for label, st in standing.items():
         if label == 'CPU fp32' or not st: continue
-        diffs = [(s, b) for s in st for b in base if (s['dataset'], s['model'], s['tta'], s['batch'], s['regime']) ==
-                 (b['dataset'], b['model'], b['tta'], b['batch'], b['regime']) and s['n_dominating'] != b['n_dominating']]
+        diffs = _changed(st, base)
         if diffs:
             lines.append(f"- **{label} instead of CPU fp32.** The count of dominating networks changes in {len(diffs)} of {len(st)} cases, e.g. "
                          + '; '.join(f"{_nice(s['dataset'])} `{s['model']}`{' + TTA' if s['tta'] else ''}, {SETTING_WORDS[(s['batch'], s['regime'])]}: "
                                      f"{b['n_dominating']} -> {s['n_dominating']}" for s, b in diffs[:4]) + '.')
         else: lines.append(f"- **{label} instead of CPU fp32.** The counts of dominating networks are the same in all {len(st)} cases.")
     return '\n'.join(lines)
+
+# %% ../nbs/20_zoo.ipynb #7d3c9a11
+_NUMBER_WORDS = {2: 'two', 3: 'three', 4: 'four'}
+
+def _count_words(got: list[dict]) -> str:
+    "How many networks dominate an MLP number in the settings `got` of one batch size: 'none', '8', or '6 model only and 7 end to end'."
+    c = [s['n_dominating'] for s in got]
+    if len(set(c)) == 1: return 'none' if c[0] == 0 else str(c[0])
+    return ' and '.join(f"{s['n_dominating']} {SETTING_WORDS[(s['batch'], s['regime'])].split(', ')[1]}" for s in got)
+
+def answer_summary(standing: dict, machine: str) -> str:
+    "The answer in a few sentences, every number from `standing`: how many networks dominate the paper's best MLP of each dataset at a large batch and at batch 1 (CPU fp32), and in how many cases the counts change in the other dtypes and devices."
+    base, out = standing.get('CPU fp32') or [], []
+    for ds in DATASETS:
+        rows = [s for s in base if s['dataset'] == ds and not s['tta']]
+        if not rows: continue
+        best = max(rows, key=lambda s: (s['top1'], s['model']))
+        mine = [s for s in rows if s['model'] == best['model']]
+        alike = all(len({s['n_dominating'] for s in mine if s['batch'] == b}) <= 1 for b in BATCHES)
+        parts = [] if any(s['n_dominating'] for s in mine) else [f"by none of the other {mine[0]['n_networks'] - 1} networks in any of the {_NUMBER_WORDS.get(len(mine), len(mine))} settings"]
+        for b in sorted(BATCHES, key=lambda b: b != 'large'):          # the large batch first
+            got = [s for s in mine if s['batch'] == b]
+            if not got or not any(s['n_dominating'] for s in mine): continue
+            dom = [q for s in got for q in s['dominating']]
+            top = max(dom, key=lambda q: q['top1']) if dom else None
+            parts.append(f"by {_count_words(got)}" + ('' if parts else f" of the other {got[0]['n_networks'] - 1} networks")
+                         + (' at a large batch' if b == 'large' else ' at batch 1')
+                         + (f" (the most accurate of them: `{top['model']}`, {top['top1']:.1f}%)" if top else ''))
+        who = ("The paper's best MLP without test-time augmentation, " if not out else "The paper's best MLP, ") + f"`{best['model']}` at {best['resolution']} px ({best['top1']:.1f}%"
+        out.append(f"**{_nice(ds)}.** {who}{', pre-trained on ImageNet-21k), timed on ' + machine_kind(machine, prose=True) + ' in fp32,' if not out else '),'} is dominated "
+                   + ("-- some network is at least as accurate and at least as fast -- " if not out else '') + ' and '.join(parts)
+                   + (', model only and end to end alike.' if alike and len(mine) > len(parts) > 1 else '.'))
+    for label, st in standing.items():
+        if label == 'CPU fp32' or not st: continue
+        n = len(_changed(st, base))
+        out.append(f"**{label}.** " + (f"The counts of dominating networks change in {n} of {len(st)} cases (the detail below the map)." if n
+                                       else f"The counts of dominating networks are the same in all {len(st)} cases."))
+    return '\n\n'.join(out)
 
 # %% ../nbs/20_zoo.ipynb #58b80475
 def _page_figures(acc_rows, speed_rows, out_md: Path, dtypes, ours, numbers, machine, plotted: list) -> list[tuple]:
@@ -675,15 +718,16 @@ def _write_table_csv(path: Path, table: list[dict], cols: list[dict]) -> None:
                         r['top1'].get(('cifar100', False), ''), r['ours']] + ['' if r['speed'][c['head']] is None else f"{r['speed'][c['head']]:.4g}" for c in cols])
 
 # %% ../nbs/20_zoo.ipynb #0257baf8
-def _page_intro(acc_rows, cpu_rows, machine: str, gpus: list, command: str, meta: dict, title: str | None) -> list[str]:
-    "The page's first lines: title, what it shows, the command that made it, the run's wall time and how well its two passes agree."
+def _page_intro(acc_rows, cpu_rows, machine: str, gpus: list, command: str, meta: dict, title: str | None, note: str = '') -> list[str]:
+    "The page's first lines: title (the machine named briefly), what it shows (the machine in full), the command that made it, `note`, the run's wall time and how well its two passes agree."
     n_acc = sum(r['top1'] is not None for r in acc_rows)
     nets = {(r['model'], r['resolution']) for r in acc_rows}
-    t = title or f"Inference time against published accuracy: {len(nets)} networks on {machine}"
+    t = title or f"Inference time against published accuracy: {len(nets)} networks on {machine_kind(machine, prose=True)}"
     md = [f"# {t}", '',
           f"> {len(nets)} networks with {n_acc} published CIFAR-10/100 accuracies (each read from its source, linked in the table), timed on {machine} "
           f"(torch {meta.get('torch', torch.__version__)}); the GPU columns are {'filled' if gpus else 'missing: no GPU measurement yet'}.", '',
           "Produced by", '', '```', command or '(command not given)', '```', '']
+    if note: md += [note, '']
     if meta.get('seconds') is not None:
         md += [f"The speed run took {meta['seconds'] / 60:.1f} min of wall time on this machine ({meta.get('measured', '?')} measurements"
                + (f", {meta['skipped_done']} found already done in the resumable CSV" if meta.get('skipped_done') else '') + ')'
@@ -711,11 +755,18 @@ def _own_runs(acc_rows, speed_rows, cpu_rows, ours) -> list[str]:
     return own
 
 # %% ../nbs/20_zoo.ipynb #c9902d8a
+MAP_LEGEND = ("Published test top-1 against measured images/s (log axis), four panels: batch 1 and the large batch, model only and end to end. "
+              "Marker and colour: family; filled: trained from scratch, open: pre-trained and fine-tuned; lines: the Pareto front of each regime "
+              "(solid: from scratch, dashed: transfer). The numbers are the table's `#`; `t`: a test-time-augmented number (its speed divided by its "
+              "views); `*`: this package's own run, beside the published numbers, never in their place.")
+
 def _page_results(standing: dict, machine: str, own: list[str], acc_rows, cpu_rows, gpus: list, figs: list, table: list[dict], cols: list[dict]) -> list[str]:
     "The page's results: the answer, the networks timed, where each MLP number stands, the maps and the sortable table."
     measured = {(r['model'], r['resolution']) for r in cpu_rows if r.get('img_s')}
     nets = {(r['model'], r['resolution']) for r in acc_rows}
-    md = ['## The answer', '', answer_md(standing, machine), '']
+    md = ['## The answer', '', answer_summary(standing, machine), '']
+    if figs: md += [f"![{_nice(figs[0][0])} {figs[0][1]}]({figs[0][2]})", '', MAP_LEGEND, '']
+    md += ['### The answer in detail', '', answer_md(standing, machine), '']
     if own: md += ["- **This package's own runs** (CPU budgets, not the paper's: shown beside the published numbers): " + '; '.join(own) + '.', '']
     md += [
            f"{len(measured & nets)} of the {len(nets)} networks were timed" + (f"; not timed or failed: {', '.join(f'`{m}` @{r}' for m, r in sorted(nets - measured))}" if nets - measured else '') + '.', '',
@@ -724,11 +775,8 @@ def _page_results(standing: dict, machine: str, own: list[str], acc_rows, cpu_ro
            "its images/s (a TTA number's speed is divided by its views) and its rank in speed.", '']
     for label, st in standing.items(): md += [f'**{label}**', '', standing_table_md(st), '']
     if not gpus: md += ['**GPU (bf16, torch.compile with CUDA graphs)**: missing -- not measured yet; the same command with `-p device cuda` fills it.', '']
-    md += ['## The maps', '',
-           "Published test top-1 against measured images/s (log axis). Marker and colour: family; filled: trained from scratch, open: pre-trained "
-           "and fine-tuned; lines: the Pareto front of each regime (solid: from scratch, dashed: transfer). The numbers are the table's `#`; "
-           "`t`: a test-time-augmented number (its speed divided by its views); `*`: this package's own run, beside the published numbers, never in their place.", '']
-    for ds, dt, name in figs: md += [f"### {_nice(ds)}, {dt}", '', f"![{_nice(ds)} {dt}]({name})", '']
+    if figs: md += ['## The maps', '', f"The map of {_nice(figs[0][0])} in {figs[0][1]} is under the answer; the others, drawn the same way:", '']
+    for ds, dt, name in figs[1:]: md += [f"### {_nice(ds)}, {dt}", '', f"![{_nice(ds)} {dt}]({name})", '']
     md += ['## The table', '', "Click a header to sort. images/s per setting (`b1`: batch 1; `large`: the network's large batch, the largest power of two up to 256 "
            "whose forward pass costs at most 100 GFLOP, at least 4); `e2e`: end to end. Parameters and FLOPs are of the 10-class network as timed.", '',
            table_html(table, cols), '']
@@ -753,9 +801,10 @@ def _page_sources(acc_rows, speed_rows) -> list[str]:
     return md
 
 # %% ../nbs/20_zoo.ipynb #6a4cbc29
-def zoo_page(acc_rows, speed_rows, out_md, ours=(), command: str = '', meta: dict | None = None, title: str | None = None) -> dict:
-    """Write the results page: the maps (one figure per dataset and CPU dtype), the answer in numbers, where each MLP stands, the
-    sortable table, the sources and what was measured. Figures and a CSV of the table go next to `out_md`, named after it."""
+def zoo_page(acc_rows, speed_rows, out_md, ours=(), command: str = '', meta: dict | None = None, title: str | None = None, note: str = '') -> dict:
+    """Write the results page: the answer in a few sentences, the first map, the answer in detail, where each MLP stands, the other
+    maps, the sortable table, the sources and what was measured. Figures and a CSV of the table go next to `out_md`, named after it;
+    `note` is a paragraph placed after the command (e.g. where the run's executed notebook is published)."""
     out_md = Path(out_md); out_md.parent.mkdir(parents=True, exist_ok=True); stem = out_md.stem
     meta = meta or {}
     cpu_rows = [r for r in speed_rows if r['device'] == 'cpu']
@@ -768,7 +817,7 @@ def zoo_page(acc_rows, speed_rows, out_md, ours=(), command: str = '', meta: dic
     cols = speed_columns(speed_rows)
     table = network_table(acc_rows, speed_rows, cols, ours, numbers)
     _write_table_csv(out_md.parent / f'{stem}.csv', table, cols)
-    md = _page_intro(acc_rows, cpu_rows, machine, gpus, command, meta, title)
+    md = _page_intro(acc_rows, cpu_rows, machine, gpus, command, meta, title, note)
     md += _page_results(standing, machine, _own_runs(acc_rows, speed_rows, cpu_rows, ours), acc_rows, cpu_rows, gpus, figs, table, cols)
     md += _page_sources(acc_rows, speed_rows)
     out_md.write_text('\n'.join(md) + '\n')

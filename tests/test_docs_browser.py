@@ -86,9 +86,8 @@ def _check_page(page, base, path, label, section, nav_paths, info):
     text = page.inner_text('body')
     assert TB not in text, f'{path} shows a Python traceback'
     assert page.locator(ERRORS).count() == 0, f'{path} shows an error output'
-    for t in page.locator(STDERR).all_inner_texts():
-        assert t.strip(), f'{path} shows an empty stderr box'
-        assert 'Error' not in t and TB not in t and 'Warning' not in t, f'{path} stderr: {t[:500]}'
+    stderr = page.locator(STDERR).all_inner_texts()   # a warning, a log line or a note on stderr: a demonstration shows what it prints on purpose
+    assert not stderr, f'{path} shows {len(stderr)} stderr box(es): {stderr[0][:500]}'
     assert page.locator('.output_area pre:empty, .output_subarea:empty').count() == 0, f'{path} shows an empty output box'
     assert 'VBox(children=' not in text and 'HBox(children=' not in text, f"{path} shows a widget's text stand-in"
     links = page.evaluate('() => Array.from(document.querySelectorAll("[href],[src]")).map(e => e.getAttribute("href") || e.getAttribute("src")).filter(s => !s.startsWith("data:"))')
@@ -208,10 +207,25 @@ def test_clicking_the_nav_changes_the_page(site):
         page.wait_for_url('**/index.html')
         assert page.inner_text('main h1.title') == home_h1
 
+def test_the_home_page_reads_on_a_phone_and_on_a_wide_screen(site):
+    "The home page's table of results: on a phone one card per row with every cell in view (no box scrolled sideways); wide, no table cut off."
+    with chromium(viewport=(NARROW, 900)) as page:
+        page.goto(site + 'index.html', wait_until='load')
+        assert page.locator('main table.stack').count() >= 1
+        cells = page.eval_on_selector_all('main table.stack td', 'els => els.map(e => [e.getAttribute("data-label"), e.getBoundingClientRect().right])')
+        assert len(cells) >= 40 and {c[0] for c in cells} >= {'task', 'command', 'result', 'machine', 'details'}, cells[:6]
+        assert max(r for _, r in cells) <= NARROW, f'a cell of the results table reaches {max(r for _, r in cells):.0f} px at {NARROW} px'
+        scrolled = page.evaluate('() => Array.from(document.querySelectorAll("main .table-wrap, main pre")).filter(e => e.scrollWidth > e.clientWidth + 1).length')
+        assert scrolled == 0, f'{scrolled} table or code box(es) on the home page scroll sideways at {NARROW} px'
+    with chromium(viewport=(WIDE, 900)) as page:
+        page.goto(site + 'index.html', wait_until='load')
+        cut = page.evaluate('() => Array.from(document.querySelectorAll("main .table-wrap, main pre")).filter(e => e.scrollWidth > e.clientWidth + 1).length')
+        assert cut == 0, f'{cut} table or code box(es) on the home page are cut at {WIDE} px'
+
 def test_screenshots(site):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shots = []
-    for width, path in ((WIDE, 'index.html'), (WIDE, 'results/index.html'), (WIDE, 'scaling.html'), (NARROW, 'locality.html'), (NARROW, 'results/index.html')):
+    for width, path in ((WIDE, 'index.html'), (NARROW, 'index.html'), (WIDE, 'results/index.html'), (WIDE, 'scaling.html'), (NARROW, 'locality.html'), (NARROW, 'results/index.html')):
         with chromium(viewport=(width, 900)) as page:
             page.goto(site + path, wait_until='load')
             page.wait_for_function("() => document.body.dataset.maths === 'done'")

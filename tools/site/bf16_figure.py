@@ -4,20 +4,24 @@ commands, each point a run folder's `config.json` + `metrics.json`.
 
     python tools/site/bf16_figure.py RUN_DIR [RUN_DIR ...]            # writes nbs/results/bf16_cpu.csv and bf16_cpu.png
     python tools/site/bf16_figure.py --append RUN_DIR [RUN_DIR ...]   # adds the runs to the CSV's rows, redraws
-    python tools/site/bf16_figure.py                                  # redraws the figure from the CSV
+    python tools/site/bf16_figure.py                                  # redraws the figures from the CSV
 
-The left panel is the main job's model (B_4-Wi_256) against the two-minute line, the right one every other model against the
-ten-minute line.
+Two figures, each drawn for the site's column (7.6 inches wide, 9-point text; saved at 130 dpi): `bf16_cpu.png`, the main job's
+model (B_4-Wi_256), test top-1 against training time, fp32 and bf16, an arrow from each command's fp32 run to its bf16 run, the
+two-minute line; and `bf16_cpu_ten_minutes.png` (when the CSV has them), the runs of the ten-minute command and its variants
+(`--time-budget 600`), single-view and flip-TTA accuracy per run, one row per variant.
 """
 import csv, json, sys
 from collections import Counter
 from pathlib import Path
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from mlpscale.core import machine_kind
 
 RES = Path(__file__).resolve().parents[2] / 'nbs' / 'results'
 CSV, PNG = RES / 'bf16_cpu.csv', RES / 'bf16_cpu.png'
-MAIN_MODEL = 'B_4-Wi_256'                                    # the main job's model: the left panel
-TEN_MINUTE = {'model': 'B_6-Wi_512', 'batch_size': 1024, 'lr': 3e-3}   # the ten-minute command: what the right panel's labels are told against
+MAIN_MODEL = 'B_4-Wi_256'                                    # the main job's model: the first figure
+TEN_MINUTE = {'model': 'B_6-Wi_512', 'batch_size': 1024, 'lr': 3e-3}   # the ten-minute command: what its variants are told against
 COLS = ('model', 'epochs', 'batch_size', 'lr', 'amp', 'amp_used', 'test_top1', 'train_time_s', 'machine', 'command', 'test_top1_tta', 'tta_views',
         'train_layout')
 
@@ -66,44 +70,108 @@ def main(argv):
         with open(CSV, 'w', newline='') as f:
             w = csv.DictWriter(f, COLS); w.writeheader(); w.writerows(rows)
     rows = list(csv.DictReader(open(CSV)))
-    main_rows = [r for r in rows if r['model'] == MAIN_MODEL]; other = [r for r in rows if r['model'] != MAIN_MODEL]
-    fig = Figure(figsize=(14, 5.6) if other else (7.5, 4.8))
-    axes = fig.subplots(1, 2 if other else 1, squeeze=False)[0]
-    panels = [(axes[0], main_rows, 120, 64, f"{MAIN_MODEL} (the main job's model): fp32 against bf16")]
-    if other: panels.append((axes[1], other, 600, 67, f"the ten-minute commands ({TEN_MINUTE['model']}, batch {TEN_MINUTE['batch_size']}, compiled, unless said)"))
-    for ax, rs, tx, ty, title in panels:
-        budget = []
-        # runs repeated over seeds (the main job's panel): one legend entry and colour per recipe and dtype, not a label per point
-        # (a budgeted run's recipe names its budget, so it never shares a key with a run of fixed epochs)
-        keyed = [(r, (r['amp_used'], _tag(r, seed=False))) for r in rs]
-        seeds = Counter(k for r, k in keyed if not _flag(r, '--time-budget')) if ax is axes[0] else Counter()
-        colours = dict(zip([k for k, n in seeds.items() if n > 1], ('tab:red', 'tab:green', 'tab:purple', 'tab:brown', 'tab:pink', 'tab:olive')))
-        for r, key in keyed:
-            x, y = float(r['train_time_s']), 100 * float(r['test_top1'])
-            mk, c = ('o', 'tab:orange') if r['amp_used'] == 'bf16' else ('s', 'tab:blue')   # a point's dtype: its marker and colour
-            if key in colours:
-                ax.scatter([x], [y], marker=mk, s=60, color=colours[key], label=f"{key[0]}: {key[1]} ({seeds[key]} seeds)")
-                continue
-            ax.scatter([x], [y], marker=mk, s=60, color=c, label=r['amp_used'])
-            if r.get('test_top1_tta'):   # the same run evaluated with flip TTA (--tta 2): hollow, joined to its single-view point
-                yt = 100 * float(r['test_top1_tta'])
-                ax.plot([x, x], [y, yt], color=c, lw=0.8)
-                ax.scatter([x], [yt], marker=mk, s=60, facecolors='none', edgecolors=c, label=f"{r['amp_used']}, flip TTA")
-            tag = _label(r)
-            if _flag(r, '--time-budget'): budget.append((y, x, tag)); continue
-            ax.annotate(tag, (x, y), textcoords='offset points', xytext=(6, 5) if r['amp_used'] == 'fp32' else (6, -10), fontsize=7)
-        # the budgeted runs all end at the same time: their labels in a column to the right, in the order of their accuracy
-        for k, (y, x, tag) in enumerate(sorted(budget)):
-            ax.annotate(tag, (x, y), xycoords='data', textcoords='axes fraction', xytext=(1.02, 0.05 + 0.9 * k / max(1, len(budget) - 1)),
-                        fontsize=6.5, va='center', arrowprops=dict(arrowstyle='-', color='0.6', lw=0.5))
-        h, l = ax.get_legend_handles_labels(); keep = dict(zip(l, h))
-        if ax is axes[0] and len(keep) > 3:   # the main job's panel: many entries, below the axes, where they cover no point
-            ax.legend(keep.values(), keep.keys(), fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=2)
-        else: ax.legend(keep.values(), keep.keys(), fontsize=7, loc='lower right')
-        ax.axvline(tx, color='grey', lw=0.8, ls='--'); ax.axhline(ty, color='grey', lw=0.8, ls=':')
-        ax.set_xlabel('training time (s)'); ax.set_ylabel('CIFAR-10 test top-1 (%)')
-        ax.set_title(title, fontsize=9); ax.margins(x=0.3, y=0.12)
-    fig.suptitle(rows[0]['machine'], fontsize=9)
-    fig.tight_layout(); fig.savefig(PNG, dpi=120, bbox_inches='tight')
+    main_rows = [r for r in rows if r['model'] == MAIN_MODEL]
+    ten = [r for r in rows if r['model'] != MAIN_MODEL and _flag(r, '--time-budget')]
+    draw_main(main_rows, machine_kind(rows[0]["machine"])).savefig(PNG, dpi=DPI)
+    if ten: draw_ten_minutes(ten, machine_kind(rows[0]["machine"])).savefig(PNG.with_name(PNG.stem + '_ten_minutes.png'), dpi=DPI)
+
+DPI = 130                                    # 7.6 inches: 988 px, shown in the site's ~760 px column
+DTYPE = {'fp32': ('s', 'tab:blue', 'fp32 (--amp off)'), 'bf16': ('o', 'tab:orange', 'bf16 (--amp auto: the AMX-BF16 engine)')}
+
+def _style(r: dict): return DTYPE['bf16' if r['amp_used'] == 'bf16' else 'fp32']
+
+def _same_command(r: dict) -> tuple:
+    "The run's command without its dtype (`--amp off`) and progress flags: an fp32 run and a bf16 run of one command share it."
+    w = [x for x in r['command'].split() if x != '--no-progress']
+    if '--amp' in w[:-1]: i = w.index('--amp'); del w[i:i + 2]
+    return tuple(sorted(zip(w[::2], w[1::2])))
+
+def draw_main(rows: list, machine: str) -> Figure:
+    """The main job's model: test top-1 against training time, each run a point (fp32 squares, bf16 circles), an arrow from each
+    command's fp32 run to its bf16 run, the two-minute line; text only for the 12-epoch pair, the 36-epoch batch-1024 runs and
+    the two-minute budget pair."""
+    fig = Figure(figsize=(7.6, 4.9), layout='constrained'); ax = fig.subplots()
+    for r in rows:
+        mk, c, _ = _style(r)
+        ax.scatter([float(r['train_time_s'])], [100 * float(r['test_top1'])], marker=mk, s=42, color=c, zorder=3, lw=0)
+    by_cmd = {}
+    for r in rows: by_cmd.setdefault(_same_command(r), {})[r['amp_used']] = r
+    pairs = [(d['fp32'], d['bf16']) for d in by_cmd.values() if 'fp32' in d and 'bf16' in d]
+    xy = lambda r: (float(r['train_time_s']), 100 * float(r['test_top1']))
+    for f, b in pairs:
+        ax.annotate('', xy(b), xytext=xy(f), arrowprops=dict(arrowstyle='-|>', color='0.4', lw=0.9, shrinkA=5, shrinkB=5,
+                                                              mutation_scale=9), zorder=2)
+    # a few words where they help: the first pair (12 epochs), the group of 36-epoch batch-1024 pairs, the two-minute budget
+    for f, b in pairs:
+        (xf, yf), (xb, yb) = xy(f), xy(b)
+        if int(f['epochs']) == 12:
+            ax.annotate(f"12 epochs, batch {f['batch_size']}: {xf:.0f} s \u2192 {xb:.0f} s", ((xf + xb) / 2, yf), xytext=(0, 7),
+                        textcoords='offset points', ha='center', va='bottom', fontsize=9)
+        elif _flag(f, '--time-budget'):
+            ax.annotate(f"{float(_flag(f, '--time-budget')):.0f} s budget: {f['epochs']} epochs in fp32, {b['epochs']} in bf16", (xf, yf),
+                        xytext=(8, 0), textcoords='offset points', ha='left', va='center', fontsize=9)
+    group = [f for f, b in pairs if int(f['epochs']) == 36 and int(f['batch_size']) == 1024 and not _flag(f, '--time-budget')]
+    if group:
+        x0, y0 = max(xy(f)[0] for f in group), max(xy(f)[1] for f in group)
+        ax.annotate(f"36 epochs, batch 1024\n({len(group)} commands, fp32 \u2192 bf16)", (x0, y0), xytext=(0, 10),
+                    textcoords='offset points', ha='right', va='bottom', fontsize=9)
+    ax.axvline(120, color='grey', lw=0.8, ls='--', zorder=1)
+    ax.text(122, 0.02, '2 minutes', transform=ax.get_xaxis_transform(), ha='left', va='bottom', fontsize=9, color='0.3')
+    ax.axhline(64, color='grey', lw=0.8, ls=':', zorder=1)
+    ax.set_xlim(0, 1.12 * max(xy(r)[0] for r in rows)); ax.margins(y=0.1)
+    ax.set_xlabel('training time (s)', fontsize=10); ax.set_ylabel('CIFAR-10 test top-1 (%)', fontsize=10)
+    ax.tick_params(labelsize=9); ax.grid(alpha=0.25)
+    ax.set_title(f"{MAIN_MODEL} (the main job's model), fp32 against bf16\n{machine}", fontsize=10)
+    handles = [Line2D([], [], ls='none', marker=mk, color=c, ms=7, label=lab) for mk, c, lab in DTYPE.values()]
+    handles.append(Line2D([], [], color='0.4', lw=0.9, marker='>', markevery=[1], ms=5, label='same command, fp32 \u2192 bf16'))
+    fig.legend(handles=handles, loc='outside lower center', ncol=3, fontsize=9, frameon=False)
+    return fig
+
+COMMAND_PARTS = ('mixup 0.4', '600 s budget', 'wd 0.2', 'features first')    # what every run of the ten-minute command has
+
+def _variant(r: dict) -> str:
+    "How a ten-minute run differs from the command (its tag without the epochs it fitted, the seed and the command's own parts)."
+    parts = [p for p in _tag(r, seed=False).split(', ')[1:] if p not in COMMAND_PARTS]
+    return (', '.join(parts) or 'the command') + (f", {r['amp_used']}" if r['amp_used'] != 'bf16' else '')
+
+def draw_ten_minutes(rows: list, machine: str) -> Figure:
+    """The ten-minute runs, one band per variant of the command (the command itself on top, then by mean single-view accuracy),
+    one line per run in it: a filled marker (single view) joined to a hollow one (flip TTA)."""
+    groups = {}
+    for r in rows: groups.setdefault(_variant(r), []).append(r)
+    mean = lambda rs: sum(float(r['test_top1']) for r in rs) / len(rs)
+    order = sorted(groups, key=lambda v: (v != 'the command', -mean(groups[v])))
+    GAP = 0.9                                                  # between two variants' bands, in run lines
+    fig = Figure(figsize=(7.6, 1.7 + 0.11 * (len(rows) + GAP * len(order))), layout='constrained'); ax = fig.subplots()
+    y, ticks = 0.0, []
+    for k, v in enumerate(order):
+        rs = sorted(groups[v], key=lambda r: -float(r['test_top1']))
+        if k % 2 == 0: ax.axhspan(y - 0.5 - GAP / 2, y + len(rs) - 0.5 + GAP / 2, color='0.94', lw=0, zorder=0)
+        ticks.append(y + (len(rs) - 1) / 2)
+        for r in rs:
+            mk, c, _ = _style(r); x = 100 * float(r['test_top1'])
+            if r.get('test_top1_tta'):
+                xt = 100 * float(r['test_top1_tta'])
+                ax.plot([x, xt], [y, y], color=c, lw=0.8, alpha=0.6, zorder=2)
+                ax.scatter([xt], [y], marker=mk, s=22, facecolors='white', edgecolors=c, lw=1, zorder=3)
+            ax.scatter([x], [y], marker=mk, s=22, color=c, lw=0, zorder=3)
+            y += 1
+        y += GAP
+    ax.set_yticks(ticks, [f"{v} ({len(groups[v])} runs)" if len(groups[v]) > 1 else v for v in order], fontsize=9)
+    ax.tick_params(axis='y', length=0); ax.set_ylim(y - GAP - 0.5 + GAP / 2, -0.5 - GAP / 2)   # the last run's line is at y - GAP - 1
+    ax.tick_params(axis='x', labelsize=9)
+    ax.axvline(67, color='grey', lw=0.8, ls=':', zorder=1)
+    ax.text(67.05, 0.01, '67%', transform=ax.get_xaxis_transform(), ha='left', va='bottom', fontsize=9, color='0.3')
+    ax.grid(axis='x', alpha=0.3); ax.set_xlabel('CIFAR-10 test top-1 (%)', fontsize=10)
+    c = TEN_MINUTE
+    fig.suptitle(f"The ten-minute command ({c['model']}, 600 s budget, batch {c['batch_size']}, lr {c['lr']:g}, mixup 0.4, wd 0.2)\n"
+                 f"and its variants, each run a line; {machine}", fontsize=9.5)
+    handles = []
+    for dt in ('bf16', 'fp32'):
+        mk, col, _ = DTYPE[dt]
+        handles += [Line2D([], [], ls='none', marker=mk, color=col, ms=6, label=f'{dt}, single view'),
+                    Line2D([], [], ls='none', marker=mk, mfc='white', mec=col, ms=6, label=f'{dt}, flip TTA')]
+    fig.legend(handles=handles, loc='outside lower center', ncol=4, fontsize=9, frameon=False)
+    return fig
 
 if __name__ == '__main__': main(sys.argv[1:])

@@ -42,6 +42,25 @@
     document.querySelector('main').addEventListener('click', function () { document.body.classList.remove('nav-open'); });
   }
 
+  // Tables: a page whose table is wider than the text column gives up the contents column (the contents move into the page,
+  // as on narrower screens), so that the table has the width beside it; on a phone, every table of four or more columns is
+  // drawn as one card per row, each cell under its column's name, instead of a box scrolled sideways.
+  function tables() {
+    var wide = false;
+    document.querySelectorAll('main table').forEach(function (t) {
+      var heads = Array.prototype.map.call(t.querySelectorAll('thead th'), function (th) { return th.textContent.trim(); });
+      if (heads.length >= 4) {
+        t.classList.add('stack');
+        t.querySelectorAll('tbody tr').forEach(function (tr) {
+          Array.prototype.forEach.call(tr.children, function (td, i) { if (heads[i]) td.setAttribute('data-label', heads[i]); });
+        });
+      }
+      var box = t.parentElement;
+      if (box && t.scrollWidth > box.clientWidth + 1) wide = true;
+    });
+    if (wide && window.matchMedia('(min-width: 1201px)').matches) document.body.classList.add('wide-page');
+  }
+
   function ready(f) { if (document.readyState !== 'loading') f(); else document.addEventListener('DOMContentLoaded', f); }
-  ready(function () { menu(); maths(); search(); });
+  ready(function () { menu(); maths(); search(); tables(); });
 })();
