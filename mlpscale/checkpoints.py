@@ -24,7 +24,10 @@ from .core import MlpscaleError, atomic_path, first_line, unwrap, file_mode
 OFFICIAL_CLASSES = {'imagenet21': 11230, 'imagenet': 1000, 'imagenet_real': 1000, 'tinyimagenet': 200,
                     'cifar10': 10, 'cifar100': 100, 'stl10': 10}
 
-def strip_prefixes(sd: dict) -> dict:
+def strip_prefixes(
+    sd: dict,  # a state dict, as saved under `DataParallel` or `torch.compile` or plain
+) -> dict:     # the same tensors, each key without its leading 'module.' and '_orig_mod.' prefixes
+    "The state dict `sd` with the prefixes of `DataParallel` (`module.`) and `torch.compile` (`_orig_mod.`) stripped from its keys."
     out = {}
     for k, v in sd.items():
         for pre in ('module.', '_orig_mod.'):
@@ -32,7 +35,11 @@ def strip_prefixes(sd: dict) -> dict:
         out[k] = v
     return out
 
-def check_state_dict(model: nn.Module, state_dict: dict, what: str = 'checkpoint') -> None:
+def check_state_dict(
+    model: nn.Module,         # the model the weights are meant for
+    state_dict: dict,         # the weights, keys without wrapper prefixes
+    what: str = 'checkpoint', # how the message names the weights (e.g. the file)
+) -> None:                    # returns nothing; raises `MlpscaleError` where the weights do not fit
     "Raise one `MlpscaleError` listing missing, unexpected and wrongly shaped keys, if `state_dict` does not fit `model`."
     own = model.state_dict()
     missing = [k for k in own if k not in state_dict]
@@ -47,7 +54,11 @@ def check_state_dict(model: nn.Module, state_dict: dict, what: str = 'checkpoint
         name = getattr(model, 'model_name', type(model).__name__)
         raise MlpscaleError(f"{what} does not fit model {name}: " + ' | '.join(parts))
 
-def load_state_dict_checked(model: nn.Module, state_dict: dict, what: str = 'checkpoint') -> nn.Module:
+def load_state_dict_checked(
+    model: nn.Module,         # the model to load into
+    state_dict: dict,         # the weights; 'module.' and '_orig_mod.' prefixes are stripped
+    what: str = 'checkpoint', # how an error names the weights (e.g. the file)
+) -> nn.Module:               # `model`, now holding the weights
     "Load `state_dict` into `model` after `check_state_dict`; returns the model."
     state_dict = strip_prefixes(state_dict)
     check_state_dict(model, state_dict, what)
@@ -55,7 +66,9 @@ def load_state_dict_checked(model: nn.Module, state_dict: dict, what: str = 'che
     return model
 
 # %% ../nbs/01_checkpoints.ipynb #3e959968
-def read_state_dict(path: str | Path) -> dict:
+def read_state_dict(
+    path: str | Path,  # a `.safetensors` file, or a `.pt` file written by `torch.save`
+) -> dict:             # the state dict: parameter name -> tensor, on the CPU for `.pt` files
     """The tensors of a checkpoint file, read safely: `.safetensors`, or a `.pt` pickle through `torch.load(weights_only=True)`
     (which refuses anything but tensors and plain containers, so loading never runs code). `{'model': sd}` and
     `{'state_dict': sd}` wrappers are opened. Every bad file is one `MlpscaleError` naming the file and what to do."""
@@ -87,7 +100,10 @@ def read_state_dict(path: str | Path) -> dict:
     return sd
 
 # %% ../nbs/01_checkpoints.ipynb #da41a4b2
-def infer_architecture(state_dict: dict, what: str = 'checkpoint') -> dict:
+def infer_architecture(
+    state_dict: dict,         # a paper-MLP state dict (wrapper prefixes allowed)
+    what: str = 'checkpoint', # how an error names the weights (e.g. the file)
+) -> dict:                    # keys `name`, `num_classes`, `resolution` and `norm` ('batch', 'layer' or 'none')
     """`create_model` arguments read off the tensors of a paper-MLP state dict: `name` (`B_<blocks>-Wi_<width>[-Ex_<k>]` or
     `S_<depth>-Wi_<width>`), `num_classes` (rows of `linear_out.weight`), `resolution` (from `linear_in.weight`'s 3R^2 inputs), `norm`."""
     sd = strip_prefixes(state_dict)
@@ -108,7 +124,9 @@ def infer_architecture(state_dict: dict, what: str = 'checkpoint') -> dict:
     return dict(name=name, num_classes=int(sd['linear_out.weight'].shape[0]), resolution=r, norm=norm)
 
 # %% ../nbs/01_checkpoints.ipynb #7ad12731
-def official_config(config: dict) -> dict:
+def official_config(
+    config: dict,  # an official config, as read from its JSON file
+) -> dict:         # keys `name`, `num_classes`, `resolution`, and `norm` where the config names one
     "`create_model` arguments from an official config dict (`architecture`, `model`, `crop_resolution`, `num_classes` or `dataset`, `normalization`)."
     if not isinstance(config, dict): raise MlpscaleError(f"official config must be a JSON object, got {type(config).__name__}")
     if 'architecture' not in config: raise MlpscaleError(f"official config has no 'architecture' field; fields: {sorted(config)}")
@@ -123,13 +141,17 @@ def official_config(config: dict) -> dict:
     if config.get('normalization'): kw['norm'] = config['normalization']
     return kw
 
-def official_config_path(weights: str | Path) -> Path | None:
+def official_config_path(
+    weights: str | Path,  # the official weights file
+) -> Path | None:         # the config file found beside it, or None
     "The config beside official weights: `config.txt` in the same folder, or `<name>_config` for `<name>_weights` (the official downloader's names)."
     weights = Path(weights)
     cands = ([weights.with_name(weights.name[:-len('_weights')] + '_config')] if weights.name.endswith('_weights') else []) + [weights.parent/'config.txt']
     return next((c for c in cands if c.is_file()), None)
 
-def read_official_config(path: str | Path) -> dict:
+def read_official_config(
+    path: str | Path,  # the config file (`config.txt` or `<name>_config`)
+) -> dict:             # the config's fields
     "An official config file as a dict; an empty, truncated or non-JSON file is one clear error naming it."
     path = Path(path)
     try: text = path.read_text()
@@ -159,8 +181,15 @@ def _unflat_optim(tensors: dict, meta: dict) -> dict:
     return {'state': state, 'param_groups': meta['param_groups']}
 
 # %% ../nbs/01_checkpoints.ipynb #8c3b005b
-def save_checkpoint(ckpt_root: Path, model: nn.Module, opt=None, sched=None, meta: dict | None = None,
-                    config: dict | None = None, keep: int = 2) -> Path:
+def save_checkpoint(
+    ckpt_root: Path,             # the folder that holds the run's checkpoint folders and `latest`
+    model: nn.Module,            # the model whose weights are saved (wrappers are unwrapped)
+    opt=None,                    # the optimiser whose state is saved; None: none saved
+    sched=None,                  # the learning-rate scheduler whose state is saved; None: none saved
+    meta: dict | None = None,    # JSON-able progress (epoch, `opt_step`, ...); `opt_step` names the folder (0 when absent)
+    config: dict | None = None,  # the run's configuration, stored in the weights file's metadata
+    keep: int = 2,               # how many checkpoint folders to keep, the new one included
+) -> Path:                       # the new folder, `ckpt_root/step-NNNNNNNN`
     "Write a checkpoint folder atomically under `ckpt_root`, point `latest` at it and prune old ones."
     ckpt_root = Path(ckpt_root); ckpt_root.mkdir(parents=True, exist_ok=True)
     meta = dict(meta or {}); name = f"step-{meta.get('opt_step', 0):08d}"
@@ -187,14 +216,21 @@ def save_checkpoint(ckpt_root: Path, model: nn.Module, opt=None, sched=None, met
     return final
 
 # %% ../nbs/01_checkpoints.ipynb #68e9bbee
-def latest_checkpoint(ckpt_root: Path) -> Path | None:
+def latest_checkpoint(
+    ckpt_root: Path,  # the folder `save_checkpoint` wrote into
+) -> Path | None:     # the complete checkpoint folder `latest` names; None when there is none
     "The folder `latest` points at, or None."
     f = Path(ckpt_root)/'latest'
     if not f.exists(): return None
     p = Path(ckpt_root)/f.read_text().strip()
     return p if (p/'meta.json').exists() else None
 
-def load_checkpoint(ckpt: Path, model: nn.Module, opt=None, sched=None) -> dict:
+def load_checkpoint(
+    ckpt: Path,        # a checkpoint folder, as `save_checkpoint` writes it
+    model: nn.Module,  # the model to load the weights into, strictly
+    opt=None,          # the optimiser to restore; None: not restored
+    sched=None,        # the scheduler to restore; None: not restored
+) -> dict:             # the checkpoint's `meta.json` (with the optimiser's and scheduler's state where saved)
     "Restore model, optimiser, scheduler and RNG state from a checkpoint folder; returns its meta."
     ckpt = Path(ckpt); meta = json.loads((ckpt/'meta.json').read_text())
     load_state_dict_checked(unwrap(model), load_file(ckpt/'model.safetensors'), what=f'checkpoint {ckpt}')
@@ -206,7 +242,9 @@ def load_checkpoint(ckpt: Path, model: nn.Module, opt=None, sched=None) -> dict:
     return meta
 
 # %% ../nbs/01_checkpoints.ipynb #b96dfef6
-def weights_file(path: str | Path) -> Path | None:
+def weights_file(
+    path: str | Path,  # a run folder, a checkpoint folder or a weights file
+) -> Path | None:      # the `model.safetensors` file to load, or None
     "The weights of a run folder (its final `model.safetensors`, else its latest checkpoint's), a checkpoint folder, or a `.safetensors` file; None for anything else (an official file)."
     path = Path(path)
     if path.is_dir():
@@ -215,7 +253,9 @@ def weights_file(path: str | Path) -> Path | None:
         return None
     return path if path.suffix == '.safetensors' else None
 
-def checkpoint_config(path: str | Path) -> dict:
+def checkpoint_config(
+    path: str | Path,  # a run folder, a checkpoint folder or a weights file
+) -> dict:             # the configuration saved with the weights; {} where there is none
     "The training configuration stored with one of our checkpoints (empty for official ones and published names)."
     w = weights_file(Path(path))
     if w is None: return {}

@@ -85,7 +85,10 @@ def _rgb(name: str, in_chans: int):
 
 class CifarResNet(nn.Module):
     "The CIFAR ResNet of He et al. (2016, sec. 4.2): three stages of 16, 32, 64 channels of timm `BasicBlock`s, 1x1-convolution shortcuts, as chenyaofo/pytorch-cifar-models builds it."
-    def __init__(self, depth: int, num_classes: int = 10, in_chans: int = 3):
+    def __init__(self,
+                 depth: int,             # the number of layers, 6n + 2 (20, 32, 44, 56, ...): n blocks per stage
+                 num_classes: int = 10,  # outputs of the head `fc`
+                 in_chans: int = 3):     # the input image's channels
         super().__init__()
         if depth < 8 or (depth - 2) % 6: raise MlpscaleError(f"CIFAR ResNet depth={depth} is not accepted: it must be 6n+2 with n >= 1 (20, 32, 44, 56, 110, ...)")
         n = (depth - 2) // 6
@@ -108,21 +111,29 @@ class CifarResNet(nn.Module):
 # %% ../nbs/05_cifar_nets.ipynb #052a110d
 class CifarVGG(nn.Module):
     "VGG with batch norm for 32 px images: torchvision's feature layers (configuration A, B, D or E) and a 512-512-classes classifier, as chenyaofo/pytorch-cifar-models builds it."
-    def __init__(self, cfg: str = 'D', num_classes: int = 10):
+    def __init__(self,
+                 cfg: str = 'D',          # torchvision's configuration: 'A' (VGG-11), 'B' (13), 'D' (16) or 'E' (19)
+                 num_classes: int = 10):  # outputs of the classifier's last layer
         super().__init__()
         self.features = make_layers(vgg_cfgs[cfg], batch_norm=True)
         self.classifier = nn.Sequential(nn.Linear(512, 512), nn.ReLU(True), nn.Dropout(), nn.Linear(512, 512), nn.ReLU(True),
                                         nn.Dropout(), nn.Linear(512, num_classes))
     def forward(self, x): return self.classifier(self.features(x).flatten(1))
 
-def mobilenetv2_cifar(width_mult: float = 1.0, num_classes: int = 10) -> nn.Module:
+def mobilenetv2_cifar(
+    width_mult: float = 1.0,  # the channel multiplier, e.g. 0.5, 0.75, 1.0, 1.4
+    num_classes: int = 10,    # outputs of the classifier
+) -> nn.Module:               # a torchvision `MobileNetV2`, randomly initialised
     "torchvision's MobileNetV2 with the CIFAR strides of chenyaofo/pytorch-cifar-models: stride 1 in the stem and in the second stage."
     setting = [[1, 16, 1, 1], [6, 24, 2, 1], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]]
     m = MobileNetV2(num_classes=num_classes, width_mult=width_mult, inverted_residual_setting=setting)
     m.features[0][0].stride = (1, 1)
     return m
 
-def shufflenetv2_cifar(channels, num_classes: int = 10) -> nn.Module:
+def shufflenetv2_cifar(
+    channels,               # five channel counts: the stem, the three stages and the last convolution, e.g. (24, 116, 232, 464, 1024)
+    num_classes: int = 10,  # outputs of the classifier
+) -> nn.Module:             # a torchvision `ShuffleNetV2`, randomly initialised
     "torchvision's ShuffleNetV2 (stages of 4, 8, 4 units) with chenyaofo's CIFAR stem: stride 1, no max-pool."
     m = ShuffleNetV2([4, 8, 4], list(channels), num_classes=num_classes)
     m.conv1[0].stride = (1, 1)
@@ -132,7 +143,10 @@ def shufflenetv2_cifar(channels, num_classes: int = 10) -> nn.Module:
 class CifarRepVGG(nn.Module):
     """RepVGG-A for 32 px images (chenyaofo/pytorch-cifar-models `repvgg.py`: stride 1 in stages 0 and 1) of timm `RepVggBlock`s: three
     branches (3x3 conv+BN, 1x1 conv+BN, BN identity) while training; `timm.utils.reparameterize_model` fuses each into one 3x3 convolution."""
-    def __init__(self, num_blocks=(2, 4, 14, 1), width_multiplier=(0.75, 0.75, 0.75, 2.5), num_classes: int = 10):
+    def __init__(self,
+                 num_blocks=(2, 4, 14, 1),                     # blocks in stages 1-4 (RepVGG-A: 2, 4, 14, 1)
+                 width_multiplier=(0.75, 0.75, 0.75, 2.5),     # multipliers of the stages' 64, 128, 256, 512 channels (A0 by default)
+                 num_classes: int = 10):                       # outputs of the head `linear`
         super().__init__()
         cin = min(64, int(64 * width_multiplier[0]))
         self.stage0 = RepVggBlock(3, cin, stride=1)
@@ -149,7 +163,10 @@ class CifarRepVGG(nn.Module):
 # %% ../nbs/05_cifar_nets.ipynb #692bb552
 class PreActBlock(nn.Module):
     "The pre-activation basic block (He et al. 2016b): BN-ReLU-conv twice, the shortcut a 1x1 convolution of the activated input where the shape changes."
-    def __init__(self, cin: int, c: int, stride: int = 1):
+    def __init__(self,
+                 cin: int,         # input channels
+                 c: int,           # output channels
+                 stride: int = 1): # the first convolution's (and the shortcut's) stride: 2 halves the resolution
         super().__init__()
         self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, c, 3, stride, 1, bias=False)
         self.bn2, self.conv2 = nn.BatchNorm2d(c), nn.Conv2d(c, c, 3, 1, 1, bias=False)
@@ -161,7 +178,9 @@ class PreActBlock(nn.Module):
 
 class PreActResNet(nn.Module):
     "PreAct-ResNet-18 for 32 px images, as kuangliu/pytorch-cifar `models/preact_resnet.py`: a 3x3 stem, four stages of 64-512 channels, no final BN."
-    def __init__(self, num_blocks=(2, 2, 2, 2), num_classes: int = 10):
+    def __init__(self,
+                 num_blocks=(2, 2, 2, 2),  # blocks in each of the four stages (ResNet-18: 2, 2, 2, 2)
+                 num_classes: int = 10):   # outputs of the head `linear`
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
         layers, cin = [], 64
@@ -173,7 +192,11 @@ class PreActResNet(nn.Module):
         return self.linear(self.layer4(self.layer3(self.layer2(self.layer1(self.conv1(x))))).mean((2, 3)))
 
 # %% ../nbs/05_cifar_nets.ipynb #6ef05110
-def densenet_cifar(num_classes: int = 10, growth_rate: int = 32, blocks=(6, 12, 24, 16)) -> nn.Module:
+def densenet_cifar(
+    num_classes: int = 10,    # outputs of the classifier
+    growth_rate: int = 32,    # channels each dense layer adds (k); the stem has 2k
+    blocks=(6, 12, 24, 16),   # dense layers in each of the four dense blocks (DenseNet-121 by default)
+) -> nn.Module:               # a torchvision `DenseNet`, randomly initialised
     "DenseNet-121 for 32 px images as kuangliu/pytorch-cifar `models/densenet.py`: torchvision's DenseNet with a plain 3x3 stem of 2k channels (no BN, ReLU or pool after it)."
     m = DenseNet(growth_rate=growth_rate, block_config=blocks, num_init_features=2 * growth_rate, num_classes=num_classes)
     m.features.conv0 = nn.Conv2d(3, 2 * growth_rate, 3, 1, 1, bias=False)
@@ -227,7 +250,9 @@ def _cbr(cin, c): return nn.Sequential(nn.Conv2d(cin, c, 3, 1, 1, bias=False), n
 
 class DLA(nn.Module):
     "Deep Layer Aggregation for 32 px images as kuangliu/pytorch-cifar `models/dla.py` (`simple=True`: `models/dla_simple.py`)."
-    def __init__(self, simple: bool = False, num_classes: int = 10):
+    def __init__(self,
+                 simple: bool = False,   # the trees of `models/dla_simple.py` (SimpleDLA) instead of `models/dla.py`
+                 num_classes: int = 10): # outputs of the head `linear`
         super().__init__()
         T = _SimpleTree if simple else _Tree
         self.base, self.layer1, self.layer2 = _cbr(3, 16), _cbr(16, 16), _cbr(16, 32)
@@ -255,7 +280,13 @@ class _RegBlock(nn.Module):
 
 class RegNetCifar(nn.Module):
     "RegNet for 32 px images as kuangliu/pytorch-cifar `models/regnet.py`: a 3x3 stem of 64 channels, four stages (strides 1, 1, 2, 2) of X blocks (Y: with squeeze-excitation)."
-    def __init__(self, depths, widths, group_width: int, se_ratio: float = 0.0, bottleneck_ratio: float = 1, num_classes: int = 10):
+    def __init__(self,
+                 depths,                        # blocks in each of the four stages, e.g. (1, 1, 4, 7) for RegNetX-200MF
+                 widths,                        # output channels of each stage, e.g. (24, 56, 152, 368)
+                 group_width: int,              # channels per group of the 3x3 grouped convolutions
+                 se_ratio: float = 0.0,         # squeeze-excitation width as a share of a block's input channels; 0: none (X blocks)
+                 bottleneck_ratio: float = 1,   # a block's inner width as a multiple of its output width
+                 num_classes: int = 10):        # outputs of the head `linear`
         super().__init__()
         self.conv1, self.bn1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64)
         layers, cin = [], 64
@@ -281,7 +312,10 @@ class _WideBlock(nn.Module):
 
 class WideResNet(nn.Module):
     "WRN-d-k (Zagoruyko & Komodakis 2016) as szagoruyko/wide-residual-networks `pytorch/resnet.py`: pre-activation blocks, widths 16k, 32k, 64k, bias-free convolutions."
-    def __init__(self, depth: int = 28, width: int = 10, num_classes: int = 10):
+    def __init__(self,
+                 depth: int = 28,        # the number of layers d, 6n + 4 (10, 16, 22, 28, 40, ...): n blocks per group
+                 width: int = 10,        # the widening factor k: groups of 16k, 32k, 64k channels
+                 num_classes: int = 10): # outputs of the head `fc`
         super().__init__()
         if depth < 10 or (depth - 4) % 6: raise MlpscaleError(f"WRN depth={depth} is not accepted: it must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, ...)")
         n = (depth - 4) // 6
@@ -313,7 +347,11 @@ class _AirGroup(nn.Module):
         if self.conv3 is None: return self.activ(self.norm2(self.conv2(x)))
         return self.activ(self.norm3(self.conv3(self.activ(self.norm2(self.conv2(x))))) + x)
 
-def airbench_net(widths=(64, 256, 256), convs: int = 2, num_classes: int = 10) -> nn.Sequential:
+def airbench_net(
+    widths=(64, 256, 256),  # output channels of the three conv groups (airbench96: 128, 384, 512)
+    convs: int = 2,         # convolutions per group: 2 (airbench94) or 3, with a residual connection (airbench96)
+    num_classes: int = 10,  # outputs of the linear head
+) -> nn.Sequential:         # the network, randomly initialised, for 32 px images
     """The airbench network (KellerJordan/cifar10-airbench `legacy/airbench94.py`; `widths=(128, 384, 512), convs=3`: `airbench96.py`):
     a 2x2 whitening convolution of 24 channels, three conv groups that each halve the resolution, a max-pool over the last 3x3 map, a
     bias-free linear head scaled by 1/9. 32 px images only."""
@@ -402,7 +440,9 @@ for _name, (_build, _fam, _src) in CIFAR_ZOO.items():
     register_model(_name, _fixed(_name, _build, resolution_free=not _name.startswith('airbench')), family=_fam, doc=f'as {_src} builds it')
 
 # %% ../nbs/05_cifar_nets.ipynb #e5d40fe1
-def timm_default_resolution(arch: str) -> int | None:
+def timm_default_resolution(
+    arch: str,        # a timm model name, e.g. 'resnet50'
+) -> int | None:      # the side in pixels of its default pretrained configuration's input; None where timm has none
     "The input side of timm model `arch`'s default pretrained configuration (224 for `resnet50`, 384 for `vit_base_patch16_384`), or None if it has none."
     try: cfg = timm.get_pretrained_cfg(arch)
     except RuntimeError: return None
@@ -431,7 +471,11 @@ register_model('timm/<name>', _timm, r'timm/(?P<arch>[A-Za-z0-9_.\-]+)', family=
                doc="any timm model, pretrained=False, e.g. timm/resnet50", examples=('timm/resnet50', 'timm/vit_base_patch16_384'));
 
 # %% ../nbs/05_cifar_nets.ipynb #68edc62b
-def size_table(names, num_classes: int = 10, resolution: int | dict = 32) -> list[dict]:
+def size_table(
+    names,                          # registered model names
+    num_classes: int = 10,          # the classes each model is built for
+    resolution: int | dict = 32,    # the input side for all, or a dict name -> side (32 for names not in it)
+) -> list[dict]:                    # one row per name: model, family, resolution, params, flops (forward, per image)
     "Parameters and forward FLOPs per image of each model in `names` (counted on the meta device, so nothing is allocated)."
     rows = []
     for n in names:

@@ -38,7 +38,12 @@ def _none_or(tp):
     conv.__name__ = tp.__name__
     return conv
 
-def add_config_args(p: argparse.ArgumentParser, cls=TrainConfig, overrides: dict | None = None, only: tuple | None = None):
+def add_config_args(
+    p: argparse.ArgumentParser,   # the parser the flags are added to
+    cls=TrainConfig,              # the dataclass whose fields become flags
+    overrides: dict | None = None,  # field name -> the flag's default, instead of the field's; None: the fields' defaults
+    only: tuple | None = None,    # the fields to add; None: all of them
+):                                # None; `p` gets one flag per field
     "Add one flag per dataclass field of `cls` to `p` (defaults from the field, or `overrides`); `only`: just these fields."
     hints = typing.get_type_hints(cls)
     for f in fields(cls):
@@ -50,11 +55,17 @@ def add_config_args(p: argparse.ArgumentParser, cls=TrainConfig, overrides: dict
         elif base is tuple or isinstance(default, tuple): p.add_argument(flag, type=float, nargs=2, default=default, metavar=('MIN', 'MAX'), help=help)
         else: p.add_argument(flag, type=_none_or(base) if type(None) in args else base, default=default, help=help)
 
-def config_from_args(ns: argparse.Namespace, cls=TrainConfig):
+def config_from_args(
+    ns: argparse.Namespace,  # flags parsed by a parser of `add_config_args`
+    cls=TrainConfig,         # the dataclass to build
+):                           # the configuration, validated
     "The configuration the parsed flags describe (fields without a flag keep their defaults)."
     return cls(**{f.name: getattr(ns, f.name) for f in fields(cls) if hasattr(ns, f.name)}).validate()
 
-def expand_recipe(argv: list[str], only: tuple | None = None) -> list[str]:
+def expand_recipe(
+    argv: list[str],           # the command line after `mlpscale`, the command first
+    only: tuple | None = None,  # the fields the command has flags for; None: every field of the recipe
+) -> list[str]:                # `argv`, the recipe's flags inserted after the command; unchanged without `--recipe`
     """`argv` with the flags of its `--recipe NAME` (a key of `mlpscale.config.RECIPES`) inserted before the flags given, so that
     every flag given explicitly wins (argparse keeps the last value); `only` keeps the recipe's flags that a command has."""
     names = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == '--recipe'] + [a.split('=', 1)[1] for a in argv if a.startswith('--recipe=')]
@@ -91,7 +102,9 @@ EVAL_FIELDS = ('checkpoint', 'model', 'dataset', 'data_root', 'data_path', 'down
 
 class OneLineParser(argparse.ArgumentParser):
     "argparse, but a usage error is one line (`error: ...`, exit status 2) like every other bad input; `--help` shows the usage."
-    def error(self, message):
+    def error(self,
+              message,  # argparse's description of the usage error
+             ):         # never returns: one line on stderr and exit status 2
         self.exit(2, f"error: {self.prog.removeprefix('mlpscale ')}: {message} (see {self.prog} --help)\n")
 
 # %% ../nbs/24_cli.ipynb #33d06ce2
@@ -100,25 +113,37 @@ def _print_metrics(m: dict):
     w = max(map(len, keep))
     for k, v in keep.items(): print(f"{k:<{w}}  {round(v, 4) if isinstance(v, float) else v}")
 
-def cmd_train(a: argparse.Namespace, argv: list[str]):
+def cmd_train(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale train` and `mlpscale finetune`: the job the flags describe; rank 0 prints its metrics."
     if a.command == 'finetune' and a.checkpoint is None: raise MlpscaleError("finetune needs --checkpoint (a run folder, model.safetensors or an official .pt)")
     m = train(config_from_args(a), command=a.command, argv=argv[1:])
     if dist_env()[0] == 0: _print_metrics(m)     # under torchrun: rank 0 reports
 
-def cmd_eval(a: argparse.Namespace, argv: list[str]):
+def cmd_eval(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale eval`: a checkpoint on a test split (`mlpscale.train.evaluate_checkpoint`), its metrics and per-class accuracy printed."
     if a.checkpoint is None: raise MlpscaleError("eval needs --checkpoint (a run folder, model.safetensors, an official weights file or a published name)")
     r = evaluate_checkpoint(config_from_args(a), runs_dir=a.runs_dir, argv=argv[1:], json_path=a.json); _print_metrics(r)
     print('per_class  ' + ', '.join(f'{n}: {v:.3f}' for n, v in zip(r.get('class_names') or range(len(r['per_class'])), r['per_class'])))
 
-def cmd_download(a: argparse.Namespace, argv: list[str]):
+def cmd_download(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale download`: published checkpoints by name (or all), every name checked before the first download."
     names = list_pretrained() if a.names == ['all'] else a.names
     for n in names: pretrained_entry(n)
     for n in names: print(f"{n}: {download(n, cache=a.cache, force=a.force)}")
 
-def cmd_models(a: argparse.Namespace, argv: list[str]):
+def cmd_models(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale models`: registered models with their parameter counts, or (`--pretrained`) the published checkpoints."
     if not a.pretrained:
         for n in list_models(a.pattern):
@@ -145,7 +170,10 @@ def _bench_params(a: argparse.Namespace, *drop) -> dict:
     "A benchmark's parameters for its record: its flags but the command's own and `drop`."
     return {k: v for k, v in vars(a).items() if k not in ('command', 'what', 'runs_dir', 'func', *drop)}
 
-def cmd_bench_loader(a: argparse.Namespace, argv: list[str]):
+def cmd_bench_loader(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale bench loader`: images/s of the device-resident loader against torchvision's DataLoader pipelines, recorded."
     check_choice('dataset', a.dataset, BENCH_LOADER_DATASETS)
     _positive_ints(str(a.batch_size), '--batch-size'); _positive_ints(str(a.batches), '--batches')
@@ -169,7 +197,10 @@ def _bench_loader_job(a: argparse.Namespace) -> dict:
     return r
 
 # %% ../nbs/24_cli.ipynb #853b7f6b
-def cmd_bench_infer(a: argparse.Namespace, argv: list[str]):
+def cmd_bench_infer(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale bench infer`: inference speed of registered models against the run's GEMM rate of each dtype, recorded."
     for m in a.models.split(','): model_entry(m)
     bs, rs = _positive_ints(a.batch_sizes, '--batch-sizes'), _positive_ints(a.resolutions, '--resolutions')
@@ -187,7 +218,10 @@ def cmd_bench_infer(a: argparse.Namespace, argv: list[str]):
     _, out = recorded('bench-infer', _bench_params(a, 'out'), argv, a.runs_dir, job, 'best_gemm_frac')
     print(f"recorded in {out}")
 
-def cmd_bench_train(a: argparse.Namespace, argv: list[str]):
+def cmd_bench_train(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale bench train`: mlpscale's training step against the official-style step, recorded."
     model_entry(a.model)
     for k in ('resolution', 'batch_size', 'steps'): _positive_ints(str(getattr(a, k)), '--' + k.replace('_', '-'))
@@ -201,11 +235,17 @@ def cmd_bench_train(a: argparse.Namespace, argv: list[str]):
     if a.json: write_json(a.json, r)
 
 # %% ../nbs/24_cli.ipynb #35d53cf3
-def cmd_run(a: argparse.Namespace, argv: list[str]):
+def cmd_run(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale run`: an experiment notebook with papermill into a run folder of its own."
     print(f'finished: {run_experiment(a.experiment, dict(a.param), runs_dir=a.runs_dir, kernel=a.kernel)}')
 
-def cmd_pack(a: argparse.Namespace, argv: list[str]):
+def cmd_pack(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale pack`: an ImageFolder tree into memory-mapped uint8 shards."
     for split, idx in pack_folder(a.src, a.out, resolution=a.resolution, shard_size=a.shard_size, seed=a.seed).items():
         print(f"{split}: {idx['n']:,} images in {len(idx['shards'])} shards at {idx['resolution']} px, "
@@ -213,13 +253,19 @@ def cmd_pack(a: argparse.Namespace, argv: list[str]):
               ''.join(f"\n  skipped {k['file']}: {k['reason']}" for k in idx['skipped']))
     print(f"train with: mlpscale train --dataset packed --data-path {a.out}")
 
-def cmd_sweep(a: argparse.Namespace, argv: list[str]) -> int:
+def cmd_sweep(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+) -> int:                    # the exit status: 1 when a point failed, else 0
     "`mlpscale sweep`: an experiment at every point of a grid; exit status 1 when a point failed (the table says which)."
     rows = sweep(a.experiment, parse_grid(a.grid, experiment_params(a.experiment)), dict(a.param), runs_dir=a.runs_dir, kernel=a.kernel)
     print(runs_table(rows))
     return int(any(r['status'] != 'finished' for r in rows))
 
-def cmd_report(a: argparse.Namespace, argv: list[str]):
+def cmd_report(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale report`: tables and charts of the runs store, and the paper-reproduction page."
     check_runs_dir(a.runs_dir, a.experiment)
     w = report(a.runs_dir, a.out, a.experiment)
@@ -230,11 +276,17 @@ def cmd_report(a: argparse.Namespace, argv: list[str]):
         print(f"wrote {p['md']}: {sum(r['ours'] is not None for r in p['scratch'])} of {len(p['scratch'])} from-scratch rows "
               f"and {sum(r['ours'] is not None for r in p['finetune'])} of {len(p['finetune'])} fine-tuning cells have a run")
 
-def cmd_publish(a: argparse.Namespace, argv: list[str]):
+def cmd_publish(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale publish`: finished papermill runs' executed notebooks into the docs sources."
     for d in a.run_dirs: print(f"published {d} -> {publish_run(d, a.dest)}")
 
-def cmd_runs(a: argparse.Namespace, argv: list[str]):
+def cmd_runs(
+    a: argparse.Namespace,  # the parsed flags
+    argv: list[str],        # the command line after `mlpscale`, the command first
+):                          # None; what it did is printed
     "`mlpscale runs`: the runs store as a table, failed runs below it."
     check_runs_dir(a.runs_dir, a.experiment)
     print(runs_table(list_runs(a.runs_dir, a.experiment)))
@@ -321,7 +373,8 @@ def _store_parsers(sub, fmt):
     for q, func in ((r, cmd_run), (pk, cmd_pack), (sw, cmd_sweep), (rp, cmd_report), (pb, cmd_publish), (rs, cmd_runs), (ms, cmd_models)):
         q.set_defaults(func=func)
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(
+) -> argparse.ArgumentParser:   # the parser of every command, each with its function as `func`
     "The `mlpscale` argument parser: one subcommand per job, each with the function that runs it (`func`); the training flags generated from `TrainConfig`."
     fmt = argparse.ArgumentDefaultsHelpFormatter
     p = OneLineParser(prog='mlpscale', description='Train, fine-tune, benchmark and take apart MLPs on images.', formatter_class=fmt)
@@ -330,7 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/24_cli.ipynb #e582a4bf
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,  # the arguments after `mlpscale`; None: the command line's (`sys.argv[1:]`)
+) -> int:                           # the exit status: 0, 1 (a sweep point failed), 2 (bad input) or 130 (interrupted)
     "Entry point of the `mlpscale` command: the subcommand's function on the parsed flags; bad input ends with one `error:` line and exit status 2."
     argv = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -30,57 +30,57 @@ def _f(default, help, **kw): return field(default=default, metadata={'help': hel
 @dataclass
 class TrainConfig:
     "Everything that defines a training, fine-tuning or evaluation job. Field names are the CLI flags."
-    model: Optional[str] = _f('B_4-Wi_256', "registered model name, e.g. B_12-Wi_1024 or S_6-Wi_1024 (fine-tuning: default is the checkpoint's)")
-    dataset: str = _f('cifar10', f"one of {', '.join(DATASETS)}, or packed (with --data-path: a folder written by `mlpscale pack`)")
-    data_root: Optional[str] = _f(None, "data root (else $MLPSCALE_DATA, else ~/.cache/mlpscale/data)")
-    data_path: Optional[str] = _f(None, "folder of an ImageFolder/TinyImageNet tree (default <data-root>/<dataset>)")
-    download: bool = _f(False, "let torchvision download the dataset if it is missing")
-    resolution: Optional[int] = _f(None, "input resolution the model sees (default: the dataset's, or the checkpoint's)")
-    interp: Optional[str] = _f(None, "resampling to the model's resolution: bilinear, or area (the official FFCV pipeline: OpenCV INTER_AREA, integer crop boxes); default: area for a published checkpoint or an official-format file (the preprocessing its weights were trained with), else bilinear")
-    num_classes: Optional[int] = _f(None, "classes of the model's head (default: the dataset's; fine-tuning: a new head when it differs from the checkpoint's)")
-    train_limit: Optional[int] = _f(None, "train on a random subset of this many examples")
-    test_limit: Optional[int] = _f(None, "evaluate on a random subset of this many examples")
-    epochs: int = _f(12, "number of epochs (with --time-budget: not used; the run goes on until the budget is spent)")
-    batch_size: int = _f(256, "global batch size per optimiser step (per-rank batch x ranks x accum-steps)")
-    optimizer: str = _f('adamw', "lion, adamw or sgd")
-    lr: float = _f(2e-3, "peak learning rate")
-    weight_decay: float = _f(0.05, "decoupled weight decay")
-    momentum: float = _f(0.9, "SGD momentum")
-    nesterov: bool = _f(False, "Nesterov momentum for SGD (the official code: off)")
-    time_budget: Optional[float] = _f(None, "train for this many seconds of training time instead of --epochs: the learning rate's decay (--schedule) runs over the budget (zero at its end) and the run stops when it is spent; how many steps fit depends on the machine, so such a run is not bit-reproducible")
-    schedule: str = _f('cosine', "cosine (warmup then cosine decay to 0), linear (warmup then linear decay to 0) or constant (warmup then constant)")
-    warmup: float = _f(1.0, "linear warmup length in epochs (fractions allowed)")
-    label_smoothing: float = _f(0.1, "label smoothing of the cross-entropy")
-    mixup: float = _f(0.0, "mixup alpha (0: off)")
-    cutmix: float = _f(0.0, "CutMix alpha (0: off; with mixup on too, one of the two per batch)")
-    crop: bool = _f(True, "random resized crop during training")
-    crop_scale: tuple = _f((0.35, 1.0), "random resized crop area range (the paper uses 0.08 1)")
-    crop_ratio: tuple = _f((0.75, 4/3), "random resized crop aspect-ratio range")
-    flip: bool = _f(True, "random horizontal flips during training")
-    accum_steps: int = _f(1, "gradient accumulation steps per optimiser step")
-    clip_grad: float = _f(0.0, "clip the gradient norm to this value (0: off)")
-    locality: float = _f(0.0, "coefficient of the first-layer locality penalty (MLPs; 0: off)")
-    locality_power: float = _f(2.0, "power of the distance in the locality penalty")
-    prune_k: int = _f(0, "prune each first-layer unit to its k nearest pixels before training (fine-tuning; 0: off)")
-    prune_how: str = _f('nearest', "pruning rule: nearest (k pixels nearest the unit's centre) or window (k largest in a window)")
-    device: str = _f('auto', "auto, cpu, cuda or cuda:N")
-    amp: str = _f('auto', "bf16 autocast: auto (bf16 on CUDA and on CPUs with a bf16 matrix engine such as AMX, else fp32), bf16, off (fp32), or tf32 (fp32 with TF32 matmuls on CUDA, as the official code)")
-    compile: bool = _f(False, "torch.compile the model (and LION's update: `compiled_step`)")
-    seed: int = _f(0, "seed for initialisation, data order and augmentation")
-    out_dir: Optional[str] = _f(None, "run folder (default runs/<command>/<model>-<dataset>-<hash>; never overwritten)")
-    resume: bool = _f(False, "continue the run in --out-dir from its last checkpoint")
-    ckpt_every: int = _f(0, "also checkpoint every this many optimiser steps (0: off)")
-    ckpt_every_epochs: int = _f(1, "checkpoint at the end of every this many epochs (0: only when training ends); a run of many short epochs (a small model on a GPU) otherwise spends more time writing checkpoints than training")
-    keep_ckpts: int = _f(2, "checkpoints kept in <out-dir>/checkpoints")
-    eval_every: int = _f(1, "evaluate on the test split every this many epochs (and after the last)")
-    tta: int = _f(1, "test-time augmentation views for the final evaluation (fixed views: 2 flips, 6 shifts, 10 both)")
-    tta_random: int = _f(0, "also evaluate at the end with this many random crop+flip views averaged (crop-scale/ratio as in training; the official TTA: 100)")
-    checkpoint: Optional[str] = _f(None, "weights to start from (fine-tune) or to evaluate: a run folder, model.safetensors, or an official .pt")
-    mode: str = _f('full', "fine-tuning mode: full (body at lr x body-lr-mult) or linear (linear probe, body frozen)")
-    body_lr_mult: float = _f(0.1, "learning-rate multiplier of the body when fine-tuning (official recipe: 0.1)")
-    max_steps: Optional[int] = _f(None, "stop after this many optimiser steps (smoke tests)")
-    recipe: Optional[str] = _f(None, "a named preset of flags, applied before the flags given: official-finetune (see RECIPES)")
-    progress: bool = _f(True, "show a progress bar")
+    model: Optional[str] = _f('B_4-Wi_256', "registered model name, e.g. B_12-Wi_1024 or S_6-Wi_1024 (fine-tuning: default is the checkpoint's)")   # model name; None: the checkpoint's architecture
+    dataset: str = _f('cifar10', f"one of {', '.join(DATASETS)}, or packed (with --data-path: a folder written by `mlpscale pack`)")   # a dataset name, or 'packed'
+    data_root: Optional[str] = _f(None, "data root (else $MLPSCALE_DATA, else ~/.cache/mlpscale/data)")   # None: $MLPSCALE_DATA, else ~/.cache/mlpscale/data
+    data_path: Optional[str] = _f(None, "folder of an ImageFolder/TinyImageNet tree (default <data-root>/<dataset>)")   # an image-folder tree or a pack; None: <data_root>/<dataset>
+    download: bool = _f(False, "let torchvision download the dataset if it is missing")   # fetch a missing torchvision dataset
+    resolution: Optional[int] = _f(None, "input resolution the model sees (default: the dataset's, or the checkpoint's)")   # pixels; None: the dataset's (or the checkpoint's)
+    interp: Optional[str] = _f(None, "resampling to the model's resolution: bilinear, or area (the official FFCV pipeline: OpenCV INTER_AREA, integer crop boxes); default: area for a published checkpoint or an official-format file (the preprocessing its weights were trained with), else bilinear")   # 'bilinear' or 'area'; None: area for official weights, else bilinear
+    num_classes: Optional[int] = _f(None, "classes of the model's head (default: the dataset's; fine-tuning: a new head when it differs from the checkpoint's)")   # classes of the head; None: the dataset's
+    train_limit: Optional[int] = _f(None, "train on a random subset of this many examples")   # training examples kept (a random subset); None: all
+    test_limit: Optional[int] = _f(None, "evaluate on a random subset of this many examples")   # test examples kept (a random subset); None: all
+    epochs: int = _f(12, "number of epochs (with --time-budget: not used; the run goes on until the budget is spent)")   # epochs (unused with `time_budget`)
+    batch_size: int = _f(256, "global batch size per optimiser step (per-rank batch x ranks x accum-steps)")   # global batch per optimiser step
+    optimizer: str = _f('adamw', "lion, adamw or sgd")   # one of `OPTIMIZERS`: lion, adamw, sgd
+    lr: float = _f(2e-3, "peak learning rate")   # peak learning rate, > 0
+    weight_decay: float = _f(0.05, "decoupled weight decay")   # decoupled weight decay, >= 0
+    momentum: float = _f(0.9, "SGD momentum")   # SGD momentum, in [0, 1)
+    nesterov: bool = _f(False, "Nesterov momentum for SGD (the official code: off)")   # Nesterov momentum for SGD
+    time_budget: Optional[float] = _f(None, "train for this many seconds of training time instead of --epochs: the learning rate's decay (--schedule) runs over the budget (zero at its end) and the run stops when it is spent; how many steps fit depends on the machine, so such a run is not bit-reproducible")   # seconds of training instead of epochs; None: off
+    schedule: str = _f('cosine', "cosine (warmup then cosine decay to 0), linear (warmup then linear decay to 0) or constant (warmup then constant)")   # 'cosine', 'linear' or 'constant' (each after the warmup)
+    warmup: float = _f(1.0, "linear warmup length in epochs (fractions allowed)")   # warmup length, in epochs
+    label_smoothing: float = _f(0.1, "label smoothing of the cross-entropy")   # label smoothing of the cross-entropy, in [0, 1)
+    mixup: float = _f(0.0, "mixup alpha (0: off)")   # mixup alpha; 0: off
+    cutmix: float = _f(0.0, "CutMix alpha (0: off; with mixup on too, one of the two per batch)")   # CutMix alpha; 0: off
+    crop: bool = _f(True, "random resized crop during training")   # random resized crops in training
+    crop_scale: tuple = _f((0.35, 1.0), "random resized crop area range (the paper uses 0.08 1)")   # (min, max) crop area fraction, 0 < min <= max <= 1
+    crop_ratio: tuple = _f((0.75, 4/3), "random resized crop aspect-ratio range")   # (min, max) crop aspect ratio
+    flip: bool = _f(True, "random horizontal flips during training")   # random horizontal flips in training
+    accum_steps: int = _f(1, "gradient accumulation steps per optimiser step")   # gradient accumulation steps; divides `batch_size`
+    clip_grad: float = _f(0.0, "clip the gradient norm to this value (0: off)")   # max gradient norm; 0: off
+    locality: float = _f(0.0, "coefficient of the first-layer locality penalty (MLPs; 0: off)")   # coefficient of the locality penalty; 0: off
+    locality_power: float = _f(2.0, "power of the distance in the locality penalty")   # power of the distance in the locality penalty
+    prune_k: int = _f(0, "prune each first-layer unit to its k nearest pixels before training (fine-tuning; 0: off)")   # pixels kept per first-layer unit; 0: no pruning
+    prune_how: str = _f('nearest', "pruning rule: nearest (k pixels nearest the unit's centre) or window (k largest in a window)")   # 'nearest' or 'window'
+    device: str = _f('auto', "auto, cpu, cuda or cuda:N")   # 'auto', 'cpu', 'cuda' or 'cuda:N'
+    amp: str = _f('auto', "bf16 autocast: auto (bf16 on CUDA and on CPUs with a bf16 matrix engine such as AMX, else fp32), bf16, off (fp32), or tf32 (fp32 with TF32 matmuls on CUDA, as the official code)")   # 'auto', 'bf16', 'off' (fp32) or 'tf32'
+    compile: bool = _f(False, "torch.compile the model (and LION's update: `compiled_step`)")   # torch.compile the model
+    seed: int = _f(0, "seed for initialisation, data order and augmentation")   # seed of init, data order and augmentation, 0 .. 2**32-1
+    out_dir: Optional[str] = _f(None, "run folder (default runs/<command>/<model>-<dataset>-<hash>; never overwritten)")   # the run folder; None: runs/<command>/<model>-<dataset>-<hash>
+    resume: bool = _f(False, "continue the run in --out-dir from its last checkpoint")   # continue the run in `out_dir`
+    ckpt_every: int = _f(0, "also checkpoint every this many optimiser steps (0: off)")   # also checkpoint every this many steps; 0: off
+    ckpt_every_epochs: int = _f(1, "checkpoint at the end of every this many epochs (0: only when training ends); a run of many short epochs (a small model on a GPU) otherwise spends more time writing checkpoints than training")   # checkpoint every this many epochs; 0: only at the end
+    keep_ckpts: int = _f(2, "checkpoints kept in <out-dir>/checkpoints")   # checkpoints kept
+    eval_every: int = _f(1, "evaluate on the test split every this many epochs (and after the last)")   # test every this many epochs (and after the last)
+    tta: int = _f(1, "test-time augmentation views for the final evaluation (fixed views: 2 flips, 6 shifts, 10 both)")   # fixed TTA views of the final evaluation, 1 .. 10
+    tta_random: int = _f(0, "also evaluate at the end with this many random crop+flip views averaged (crop-scale/ratio as in training; the official TTA: 100)")   # random crop+flip views of an extra final evaluation; 0: off
+    checkpoint: Optional[str] = _f(None, "weights to start from (fine-tune) or to evaluate: a run folder, model.safetensors, or an official .pt")   # weights to fine-tune or evaluate; None: train from scratch
+    mode: str = _f('full', "fine-tuning mode: full (body at lr x body-lr-mult) or linear (linear probe, body frozen)")   # fine-tuning: 'full' or 'linear' (probe, body frozen)
+    body_lr_mult: float = _f(0.1, "learning-rate multiplier of the body when fine-tuning (official recipe: 0.1)")   # the body's learning-rate multiplier when fine-tuning
+    max_steps: Optional[int] = _f(None, "stop after this many optimiser steps (smoke tests)")   # stop after this many steps; None: no limit
+    recipe: Optional[str] = _f(None, "a named preset of flags, applied before the flags given: official-finetune (see RECIPES)")   # a key of `RECIPES`, applied first; None: none
+    progress: bool = _f(True, "show a progress bar")   # show a progress bar
 
     def validate(self) -> 'TrainConfig':
         "Check every field (one clear error for the first bad one); returns the configuration."
@@ -90,14 +90,21 @@ class TrainConfig:
         self.crop_scale, self.crop_ratio = tuple(self.crop_scale), tuple(self.crop_ratio)
         return self
 
-    def to_dict(self) -> dict: return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+    def to_dict(self) -> dict:  # the fields, tuples as lists (as config.json holds them)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
     @classmethod
-    def from_recipe(cls, recipe: str, **overrides) -> 'TrainConfig':
+    def from_recipe(cls,
+                    recipe: str,       # a key of `RECIPES`
+                    **overrides,       # fields set on top of the recipe
+                   ) -> 'TrainConfig':  # the configuration, validated
         "The configuration of `recipe` (a key of `RECIPES`) with `overrides` on top."
         check_choice('recipe', recipe, RECIPES)
         return cls.from_dict({**RECIPES[recipe], 'recipe': recipe, **overrides})
     @classmethod
-    def from_dict(cls, d: dict) -> 'TrainConfig':
+    def from_dict(cls,
+                  d: dict,           # field name -> value, e.g. a run's config.json; an unknown key is an error
+                 ) -> 'TrainConfig':  # the configuration, validated
+        "A configuration from a dict of its fields."
         names = {f.name for f in fields(cls)}
         bad = sorted(set(d) - names)
         if bad: raise MlpscaleError(f"unknown configuration keys {bad}; accepted: {', '.join(sorted(names))}")
@@ -155,7 +162,11 @@ RECIPES = {
 NON_IDENTITY = ('out_dir', 'resume', 'progress', 'device', 'data_root', 'data_path', 'download', 'max_steps', 'recipe')
 
 # %% ../nbs/11_config.ipynb #82cc8720
-def run_dir_for(cfg: TrainConfig, command: str = 'train', root: str | Path = 'runs') -> Path:
+def run_dir_for(
+    cfg: TrainConfig,           # the job; its `out_dir`, if set, is the folder (checked), its `resume` reuses one
+    command: str = 'train',     # the command, the default folder's parent: train, finetune, eval
+    root: str | Path = 'runs',  # the runs store
+) -> Path:                      # the folder (not created here)
     "The folder a job writes into (see above)."
     if cfg.out_dir:
         p = Path(cfg.out_dir)
@@ -178,14 +189,18 @@ def run_dir_for(cfg: TrainConfig, command: str = 'train', root: str | Path = 'ru
     return p
 
 # %% ../nbs/11_config.ipynb #8a7e2832
-def official_weights(spec) -> bool:
+def official_weights(
+    spec,     # a published checkpoint's name, a path, or None
+) -> bool:    # True for a published name or an existing file that is not this package's checkpoint
     "Are `spec`'s weights the official repository's: a published checkpoint's name, or an existing file that is not one of this package's checkpoints?"
     if spec is None: return False
     if is_pretrained_name(str(spec)): return True
     p = Path(str(spec)).expanduser()
     return p.is_file() and weights_file(p) is None
 
-def resolve_interp(cfg: TrainConfig) -> str | None:
+def resolve_interp(
+    cfg: TrainConfig,  # the job; `cfg.interp` is set in place where it is None
+) -> str | None:       # the note to print where 'area' was chosen for the user, else None
     """Decide `cfg.interp` where it is None: 'area' for official weights (`official_weights`), else 'bilinear'. Returns the note
     that says so where it chose 'area' (to print once the checkpoint has loaded: a file that is not a checkpoint gets one error), else None."""
     if cfg.interp is not None: return None
@@ -195,12 +210,18 @@ def resolve_interp(cfg: TrainConfig) -> str | None:
             "(FFCV's INTER_AREA resampling) as its weights were trained; pass --interp bilinear for this package's own")
 
 # %% ../nbs/11_config.ipynb #c33c2e08
-def amp_dtype(cfg, dev) -> torch.dtype | None:
+def amp_dtype(
+    cfg,                      # a `TrainConfig` (its `amp`)
+    dev,                      # the torch.device the job runs on; on CUDA, TF32 matmuls are switched on or off here
+) -> torch.dtype | None:      # torch.bfloat16, or None: no autocast
     """bf16 when asked for, or by default where it is the fastest dtype (`fast_dtype`: CUDA, and CPUs with a bf16 matrix engine);
     else None (full precision; with amp='tf32', TF32 matmuls on CUDA as the official code)."""
     if dev.type == 'cuda': torch.backends.cuda.matmul.allow_tf32 = cfg.amp == 'tf32'
     return torch.bfloat16 if cfg.amp == 'bf16' or (cfg.amp == 'auto' and fast_dtype(dev) == 'bf16') else None
 
-def amp_used(cfg, dev) -> str:
+def amp_used(
+    cfg,       # a `TrainConfig` (its `amp`)
+    dev,       # the torch.device the job runs on
+) -> str:      # 'bf16', 'tf32' or 'fp32' 
     "The dtype a job with `cfg.amp` runs its matrix products in on `dev` (auto: the machine's fastest), as runs record it: bf16, tf32 or fp32."
     return 'bf16' if amp_dtype(cfg, dev) else ('tf32' if cfg.amp == 'tf32' and dev.type == 'cuda' else 'fp32')

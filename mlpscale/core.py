@@ -25,7 +25,11 @@ class MlpscaleError(ValueError):
     "Bad input from the user: the message names the bad value and what is accepted."
 
 # %% ../nbs/00_core.ipynb #d468c9bd
-def check_choice(name: str, value, choices) -> None:
+def check_choice(
+    name: str,  # the setting's name, as the message shows it
+    value,      # the value given
+    choices,    # the accepted values (any container that supports `in`)
+) -> None:      # returns nothing; raises `MlpscaleError` where `value` is not accepted
     "Raise `MlpscaleError` naming `value` and the accepted `choices` unless `value in choices`."
     if value not in choices:
         raise MlpscaleError(f"{name}={value!r} is not accepted; choose one of: {', '.join(map(str, choices))}")
@@ -36,8 +40,17 @@ def _range_words(lo, hi, lo_open: bool, hi_open: bool) -> str:
     if lo is not None: return f"{'>' if lo_open else '>='} {lo}"
     return f"{'<' if hi_open else '<='} {hi}"
 
-def check_range(name: str, value, lo=None, hi=None, lo_open: bool = False, hi_open: bool = False, integer: bool = False,
-                none_ok: bool = False, unit: str = '') -> None:
+def check_range(
+    name: str,              # the setting's name, as the message shows it
+    value,                  # the value to check
+    lo=None,                # the lowest accepted value; None: no lower bound
+    hi=None,                # the highest accepted value; None: no upper bound
+    lo_open: bool = False,  # refuse `lo` itself (the range is open at its low end)
+    hi_open: bool = False,  # refuse `hi` itself (the range is open at its high end)
+    integer: bool = False,  # accept only an `int`
+    none_ok: bool = False,  # let None pass
+    unit: str = '',         # words after the range in the message, e.g. ' seconds'
+) -> None:                  # returns nothing; raises `MlpscaleError` where `value` is refused
     """Raise one `MlpscaleError` unless `value` is a finite number (an integer where `integer`) within the range `lo`..`hi` (either
     end open where asked; None: unbounded); None passes where `none_ok`. The message names the value and the range (and `unit`)."""
     if value is None and none_ok: return
@@ -52,19 +65,23 @@ def check_range(name: str, value, lo=None, hi=None, lo_open: bool = False, hi_op
 # %% ../nbs/00_core.ipynb #3ea3be91
 DATA_ENV = 'MLPSCALE_DATA'
 
-def data_root(root: str | os.PathLike | None = None) -> Path:
+def data_root(
+    root: str | os.PathLike | None = None,  # the `--data-root` flag; None or empty: from the environment
+) -> Path:                                  # the folder the datasets are looked for in, `~` expanded
     "The data root: `root` if given, else `$MLPSCALE_DATA`, else `~/.cache/mlpscale/data`."
     if root: return Path(root).expanduser()
     if os.environ.get(DATA_ENV): return Path(os.environ[DATA_ENV]).expanduser()
     return Path('~/.cache/mlpscale/data').expanduser()
 CACHE_ENV = 'MLPSCALE_CACHE'
 
-def cache_root() -> Path:
+def cache_root() -> Path:  # the cache folder, `~` expanded
     "Where downloads and decoded datasets are cached: `$MLPSCALE_CACHE`, else `~/.cache/mlpscale`."
     return Path(os.environ.get(CACHE_ENV) or '~/.cache/mlpscale').expanduser()
 
 # %% ../nbs/00_core.ipynb #305a00fb
-def get_device(device: str | torch.device = 'auto') -> torch.device:
+def get_device(
+    device: str | torch.device = 'auto',  # 'auto', 'cpu', 'cuda', 'cuda:N', or a `torch.device` (returned as it is)
+) -> torch.device:                        # the device to run on
     "Resolve `'auto'` to CUDA if available else CPU; check that an explicit device exists."
     if isinstance(device, torch.device): return device
     if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -74,12 +91,14 @@ def get_device(device: str | torch.device = 'auto') -> torch.device:
         raise MlpscaleError(f"device={device!r} was asked for but CUDA is not available here; use --device cpu or auto")
     return dev
 
-def seed_everything(seed: int) -> None:
+def seed_everything(
+    seed: int,  # the seed for Python's `random`, NumPy and PyTorch
+) -> None:      # returns nothing
     "Seed Python, NumPy and PyTorch (all devices)."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
 # %% ../nbs/00_core.ipynb #4ccd49ec
-def cpu_model() -> str:
+def cpu_model() -> str:  # the model name, e.g. 'Intel(R) Xeon(R) Processor'
     "The CPU's model name (Linux `/proc/cpuinfo`, else what `platform` knows): runs and benchmarks record where they ran."
     try:
         for line in Path('/proc/cpuinfo').read_text().splitlines():
@@ -87,7 +106,7 @@ def cpu_model() -> str:
     except OSError: pass
     return platform.processor() or platform.machine()
 
-def cpu_flags() -> set:
+def cpu_flags() -> set:  # the flag names, e.g. {'avx2', 'amx_bf16', ...}
     "The CPU's feature flags as Linux reports them (`/proc/cpuinfo`); empty elsewhere."
     try:
         for line in Path('/proc/cpuinfo').read_text().splitlines():
@@ -95,19 +114,23 @@ def cpu_flags() -> set:
     except OSError: pass
     return set()
 
-def bf16_matrix_engine() -> str | None:
+def bf16_matrix_engine() -> str | None:  # 'AMX-BF16', or None where the CPU has no such engine
     "The CPU's bf16 matrix engine where it has one: 'AMX-BF16' (Intel AMX tiles, Xeon 4th generation and later), else None."
     caps = dict(torch.cpu.get_capabilities()) if hasattr(torch.cpu, 'get_capabilities') else {}
     if not caps: caps = {f: True for f in cpu_flags()}    # older PyTorch: the kernel's flags say the same
     return 'AMX-BF16' if caps.get('amx_bf16') and caps.get('amx_tile') else None
 
-def fast_dtype(device: str | torch.device = 'auto') -> str:
+def fast_dtype(
+    device: str | torch.device = 'auto',  # the device, as `get_device` takes it
+) -> str:                                 # 'bf16' or 'fp32'
     "The dtype whose matrix products are fastest on `device`: 'bf16' on CUDA GPUs that support it and on CPUs with a bf16 matrix engine, else 'fp32'."
     dev = get_device(device)
     if dev.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp32'
     return 'bf16' if dev.type == 'cpu' and bf16_matrix_engine() else 'fp32'
 
-def machine_name(device: str | torch.device = 'auto') -> str:
+def machine_name(
+    device: str | torch.device = 'auto',  # the device, as `get_device` takes it
+) -> str:                                 # e.g. 'NVIDIA H100 80GB HBM3' or 'Intel(R) Xeon(R) Processor (2 cores, AMX-BF16)'
     "One line naming the hardware a job runs on: the GPU's name for CUDA devices, else the CPU model, its core count and its bf16 matrix engine (if any)."
     dev = get_device(device)
     if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
@@ -118,7 +141,9 @@ def machine_name(device: str | torch.device = 'auto') -> str:
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _RETAINED = None
 
-def retain_freed_memory(threshold: int = 1 << 30) -> bool:
+def retain_freed_memory(
+    threshold: int = 1 << 30,  # bytes: glibc's mmap and trim thresholds (1 GiB by default)
+) -> bool:                     # True where glibc took the setting (the first call's answer, repeated later)
     "Have glibc keep freed memory for reuse instead of returning it to the OS (allocations below `threshold` bytes come from the heap, which is trimmed only above it). True where applied."
     global _RETAINED
     if _RETAINED is not None: return _RETAINED
@@ -131,7 +156,10 @@ def retain_freed_memory(threshold: int = 1 << 30) -> bool:
     return _RETAINED
 
 # %% ../nbs/00_core.ipynb #062a21a8
-def machine_kind(machine: str, prose: bool = False) -> str:
+def machine_kind(
+    machine: str,         # a `machine_name` string (a CPU's), or any other name
+    prose: bool = False,  # words for a sentence ('a 2-core Intel Xeon CPU with AMX') instead of a table's
+) -> str:                 # the short name; a string that is not a CPU's `machine_name` comes back unchanged
     """A `machine_name` string in a few words for titles and tables: 'Intel(R) Xeon(R) Processor (2 cores, AMX-BF16)' -> 'Intel Xeon, 2 cores, AMX',
     or with `prose` 'a 2-core Intel Xeon CPU with AMX'. A string that is not a CPU's `machine_name` (a GPU's name) stays as it is."""
     m = re.fullmatch(r'(.*?)\s*\((\d+) cores?(?:, (.+))?\)', machine.strip())
@@ -144,12 +172,14 @@ def machine_kind(machine: str, prose: bool = False) -> str:
     return ', '.join([' '.join(words) or 'CPU', f'{cores} cores'] + ([engine] if engine else []))
 
 # %% ../nbs/00_core.ipynb #1bdb6016
-def file_mode() -> int:
+def file_mode() -> int:  # the permission bits, e.g. 0o644
     "The mode a new file gets under the current umask (0644 under umask 022)."
     m = os.umask(0); os.umask(m); return 0o666 & ~m
 
 @contextmanager
-def atomic_path(path: str | os.PathLike):
+def atomic_path(
+    path: str | os.PathLike,  # the file to write; its folder is made if missing
+):                            # yields the temporary file's `Path`, to write to
     "Yield a temporary path next to `path`; on success rename it over `path`, on error delete it."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
@@ -164,52 +194,79 @@ def atomic_path(path: str | os.PathLike):
         if os.path.exists(tmp): os.unlink(tmp)
         raise
 
-def write_json(path: str | os.PathLike, obj) -> None:
+def write_json(
+    path: str | os.PathLike,  # the file to write
+    obj,                      # a JSON-able value; what JSON cannot hold is written as `str(x)`
+) -> None:                    # returns nothing
     "Write `obj` as indented JSON, atomically."
     with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=str) + '\n')
 
-def read_json(path: str | os.PathLike):
+def read_json(
+    path: str | os.PathLike,  # the JSON file to read
+):                            # the decoded value
     "The JSON value in the file at `path`."
     return json.loads(Path(path).read_text())
 
-def write_text(path: str | os.PathLike, text: str) -> None:
+def write_text(
+    path: str | os.PathLike,  # the file to write
+    text: str,                # the whole content
+) -> None:                    # returns nothing
     "Write `text`, atomically."
     with atomic_path(path) as tmp: Path(tmp).write_text(text)
 
-def write_csv(path: str | os.PathLike, cols: list[str], rows: list[list]) -> None:
+def write_csv(
+    path: str | os.PathLike,  # the file to write
+    cols: list[str],          # the header row's column names
+    rows: list[list],         # the table's rows, one list of cells each
+) -> None:                    # returns nothing
     "Write a CSV table (a header row, then `rows`; None as an empty cell), atomically."
     with atomic_path(path) as tmp, open(tmp, 'w', newline='') as f:
         w = csv.writer(f); w.writerow(cols); w.writerows([['' if v is None else v for v in row] for row in rows])
 
 # %% ../nbs/00_core.ipynb #92cb459e
-def params_hash(params: dict, n: int = 8) -> str:
+def params_hash(
+    params: dict,  # the run's parameters (values JSON cannot hold are hashed as `str(x)`)
+    n: int = 8,    # the number of hex digits kept
+) -> str:          # the first `n` hex digits of the SHA-256 of the sorted JSON
     "A short, stable hash of a JSON-able dict (key order does not matter)."
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:n]
 
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
+def sha256_file(
+    path: str | os.PathLike,  # the file to hash
+    chunk: int = 1 << 22,     # bytes read at a time (4 MiB)
+) -> str:                     # the 64 hex digits
     "The SHA-256 hex digest of the file at `path`, read in chunks."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(chunk), b''): h.update(block)
     return h.hexdigest()
 
-def note(msg: str) -> None:
+def note(
+    msg: str,  # the message, after 'note: '
+) -> None:     # returns nothing
     "Tell the user, in one line on stderr, about a choice made for them (a head replaced, a config overruled by the weights)."
     print(f'note: {msg}', file=sys.stderr, flush=True)
 
 # %% ../nbs/00_core.ipynb #184d3265
-def first_line(e: BaseException | str, n: int = 120) -> str:
+def first_line(
+    e: BaseException | str,  # an exception, or a message
+    n: int = 120,            # the most characters returned, '...' included
+) -> str:                    # the first line, shortened to end in '...' where it was longer than `n`
     "The first line of an exception's message (its type's name when it has none), at most `n` characters, cut at a word boundary."
     s = (str(e).strip().splitlines() or [type(e).__name__ if isinstance(e, BaseException) else ''])[0]
     if len(s) <= n: return s
     at = max(s.rfind(c, 0, n - 3) for c in ' (<[,;:')     # the last word boundary that leaves room for the '...'
     return (s[:at] if at > n // 2 else s[:n - 3]).rstrip(' ,;:(<[') + '...'
 
-def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+def unwrap(
+    model: torch.nn.Module,  # a model, wrapped (by `torch.compile`, DDP, ...) or not
+) -> torch.nn.Module:        # the innermost module; `model` itself where it is not wrapped
     "The plain module under `torch.compile` and DDP wrappers."
     while hasattr(model, '_orig_mod') or hasattr(model, 'module'): model = getattr(model, '_orig_mod', None) or model.module
     return model
 
-def is_oom(e: BaseException) -> bool:
+def is_oom(
+    e: BaseException,  # the exception caught
+) -> bool:             # True for `torch.OutOfMemoryError` or a message saying 'out of memory'
     "Is `e` an out-of-memory error (CUDA's, or an allocator's on the CPU)?"
     return isinstance(e, torch.OutOfMemoryError) or 'out of memory' in str(e).lower()

@@ -45,7 +45,9 @@ NORM_STATS = {
     'synthetic': ((0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
 }
 
-def norm_stats(dataset: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def norm_stats(
+    dataset: str,                                 # a key of `NORM_STATS`, e.g. 'cifar10', 'stl10', 'imagenet'
+) -> tuple[tuple[float, ...], tuple[float, ...]]:  # (mean, std): three per-channel values each, on the [0, 1] pixel scale
     "Mean and std (per channel, [0, 1] scale) used for `dataset`."
     if dataset not in NORM_STATS:
         raise MlpscaleError(f"no normalisation statistics for dataset={dataset!r}; known: {', '.join(NORM_STATS)}")
@@ -55,18 +57,21 @@ def norm_stats(dataset: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
 @dataclass
 class ImageData:
     "A whole split in memory: uint8 `images` (N, 3, H, W), int64 `labels` (N,), class names and normalisation stats."
-    images: torch.Tensor
-    labels: torch.Tensor
-    classes: list
-    name: str
-    mean: tuple = (0.5, 0.5, 0.5)
-    std: tuple = (0.25, 0.25, 0.25)
+    images: torch.Tensor              # uint8 pixels, (N, 3, H, W)
+    labels: torch.Tensor              # int64 class indices, (N,)
+    classes: list                     # the class names, indexed by label
+    name: str                         # the dataset's name, e.g. 'cifar10'
+    mean: tuple = (0.5, 0.5, 0.5)     # per-channel normalisation mean, [0, 1] pixel scale
+    std: tuple = (0.25, 0.25, 0.25)   # per-channel normalisation std, [0, 1] pixel scale
     def __len__(self): return len(self.labels)
     @property
     def num_classes(self): return len(self.classes)
     @property
     def resolution(self): return self.images.shape[-1]
-    def subset(self, n: int | None, seed: int = 0) -> 'ImageData':
+    def subset(self,
+               n: int | None,    # how many examples to keep; None (or at least `len(self)`) keeps them all
+               seed: int = 0,    # seed of the random choice
+              ) -> 'ImageData':  # the chosen examples, in their original order (`self` when all are kept)
         "A random subset of `n` examples (the same for the same seed); `None` keeps everything."
         if n is None or n >= len(self): return self
         idx = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n].sort().values
@@ -76,8 +81,14 @@ DATASETS = ('cifar10', 'cifar100', 'stl10', 'tinyimagenet', 'imagefolder', 'synt
 INTERPS = ('bilinear', 'area')   # mlpscale's resampling, or the official pipeline's (FFCV + OpenCV INTER_AREA)
 
 # %% ../nbs/06_data.ipynb #d8091436
-def synthetic_data(n: int = 1024, num_classes: int = 10, resolution: int = 32, seed: int = 0, noise: float = 40.,
-                   split: str = 'train') -> ImageData:
+def synthetic_data(
+    n: int = 1024,          # number of examples
+    num_classes: int = 10,  # number of classes; the labels are balanced (i % num_classes), shuffled
+    resolution: int = 32,   # side of the square images, in pixels
+    seed: int = 0,          # fixes the class templates (shared by the splits) and the examples
+    noise: float = 40.,     # std of the Gaussian pixel noise, on the 0-255 scale
+    split: str = 'train',   # 'test' draws other examples of the same classes; anything else, the training draw
+) -> ImageData:             # uint8 images, dataset name 'synthetic', classes 'class0', 'class1', ...
     "`n` uint8 images of `num_classes` learnable classes (class template + Gaussian noise), deterministic in `seed` and `split`."
     low = torch.rand(num_classes, 3, 4, 4, generator=torch.Generator().manual_seed(seed)) * 255   # the classes: shared by the splits
     g = torch.Generator().manual_seed(seed * 2 + 1 + (split == 'test'))                             # the examples: one draw per split
@@ -149,7 +160,11 @@ def _torchvision_split(name, split, root, download):
     return _read_split(name, split, _check_files(name, split, root))
 
 # %% ../nbs/06_data.ipynb #2013eb62
-def load_resized(path: Path, resolution: int) -> np.ndarray:
+def load_resized(
+    path: Path,        # an image file that PIL can open
+    resolution: int,   # side of the square output, in pixels
+) -> np.ndarray:       # uint8 RGB (resolution, resolution, 3): the shorter side resized (bicubic), then the centre crop
+    "One image file as a square RGB array: the shorter side resized to `resolution`, then the centre crop."
     with Image.open(path) as im:
         im = im.convert('RGB'); w, h = im.size; s = resolution / min(w, h)
         im = im.resize((max(resolution, round(w * s)), max(resolution, round(h * s))), Image.BICUBIC)
@@ -163,7 +178,12 @@ def _load_ffcv(path: Path, resolution: int) -> np.ndarray:
     return x[0].permute(1, 2, 0).numpy()
 
 # %% ../nbs/06_data.ipynb #a23221ff
-def resize_images(paths: list, resolution: int, desc: str = 'resizing', interp: str = 'bilinear') -> tuple[np.ndarray, list]:
+def resize_images(
+    paths: list,                # the image files
+    resolution: int,            # side of the square outputs, in pixels
+    desc: str = 'resizing',     # label of the progress bar
+    interp: str = 'bilinear',   # 'area': the official FFCV preprocessing; anything else: `load_resized`
+) -> tuple[np.ndarray, list]:   # uint8 (N, resolution, resolution, 3) (zeros where a file failed), sorted indices of the failed files
     """Decode and resize `paths` to `resolution` (threads; PIL releases the GIL). Returns the images and the indices that failed.
     `interp='bilinear'`: shorter side to `resolution` (PIL bicubic), centre crop; `'area'`: the official FFCV preprocessing."""
     out = np.zeros((len(paths), resolution, resolution, 3), np.uint8); bad = []
@@ -187,7 +207,11 @@ def _folder_layout(name, folder: Path, split: str) -> tuple[Path, list]:
     if sub is None: raise _missing(name, folder, "No val/ or test/ folder beside train/.")
     return sub, classes
 
-def folder_items(name, folder: Path, split: str):
+def folder_items(
+    name,           # the dataset's name, for error messages
+    folder: Path,   # the tree's root: train/<class>/... and val/ or test/
+    split: str,     # 'train' reads train/; anything else val/ (else test/)
+):
     "(paths, labels, classes) of an ImageFolder tree; TinyImageNet's val split is read from its annotations file."
     sub, classes = _folder_layout(name, folder, split)
     exts = {'.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff'}
@@ -225,9 +249,19 @@ def _folder_of(name, root: Path, data_path=None) -> Path:
     "The folder of an image-folder dataset: `data_path`, else `<root>/<name>` (TinyImageNet: `<root>/tiny-imagenet-200`)."
     return Path(data_path) if data_path else Path(root)/{'tinyimagenet': 'tiny-imagenet-200'}.get(name, name)
 
-def load_dataset(name: str, split: str = 'train', root: str | Path | None = None, resolution: int | None = None,
-                 download: bool = False, data_path: str | Path | None = None, limit: int | None = None,
-                 synthetic_size: int = 2048, num_classes: int = 10, seed: int = 0, interp: str = 'bilinear') -> ImageData:
+def load_dataset(
+    name: str,                            # one of `DATASETS`: cifar10, cifar100, stl10, tinyimagenet, imagefolder, synthetic
+    split: str = 'train',                 # 'train' or 'test' (an image folder's val/ or test/)
+    root: str | Path | None = None,       # the data root; None: `$MLPSCALE_DATA` (`core.data_root`)
+    resolution: int | None = None,        # image folders and STL-10: resized once to this side (None: 64); synthetic: None is 32; CIFAR: unused
+    download: bool = False,               # let torchvision fetch CIFAR / STL-10 files that are missing or damaged
+    data_path: str | Path | None = None,  # the folder of an ImageFolder/TinyImageNet tree; None: `<root>/<name>` (`tiny-imagenet-200`)
+    limit: int | None = None,             # keep a random subset of this many examples; None keeps all
+    synthetic_size: int = 2048,           # examples of the synthetic training split (its test split: a quarter, at least `num_classes`)
+    num_classes: int = 10,                # classes of the synthetic dataset
+    seed: int = 0,                        # seed of the synthetic data and of the `limit` subset
+    interp: str = 'bilinear',             # 'area': image folders and STL-10 as the official code stores and decodes them
+) -> ImageData:                           # the whole split, uint8 NCHW, with class names and normalisation stats
     """Load a whole split as uint8 NCHW. `root`: the data root (else `$MLPSCALE_DATA`); `data_path`: the folder of an
     ImageFolder/TinyImageNet tree (default `<root>/<name>`); `resolution`: resize once (image folders, STL-10);
     `limit`: a random subset of that many examples; `interp='area'`: resize image folders and STL-10 as the official code
@@ -250,15 +284,24 @@ def load_dataset(name: str, split: str = 'train', root: str | Path | None = None
         data = ImageData(images, labels, classes, name, *norm_stats(name if name in ('cifar10', 'cifar100', 'stl10', 'tinyimagenet') else 'imagefolder'))
     return data.subset(limit, seed)
 
-def resize_uint8(images: torch.Tensor, resolution: int, batch: int = 2048) -> torch.Tensor:
+def resize_uint8(
+    images: torch.Tensor,   # uint8 NCHW
+    resolution: int,        # side of the square output, in pixels
+    batch: int = 2048,      # images resized per chunk (bounds the float copy's memory)
+) -> torch.Tensor:          # uint8 (N, C, resolution, resolution)
     "Resize a uint8 NCHW tensor (antialiased bilinear), in chunks."
     out = [F.interpolate(images[i:i+batch].float(), size=(resolution, resolution), mode='bilinear', antialias=True, align_corners=False)
            .round().clamp(0, 255).to(torch.uint8) for i in range(0, len(images), batch)]
     return torch.cat(out)
 
 # %% ../nbs/06_data.ipynb #1698b07f
-def check_dataset(name: str, split: str = 'train', root: str | Path | None = None, download: bool = False,
-                  data_path: str | Path | None = None) -> None:
+def check_dataset(
+    name: str,                            # one of `DATASETS`
+    split: str = 'train',                 # 'train' or 'test'
+    root: str | Path | None = None,       # the data root; None: `$MLPSCALE_DATA`
+    download: bool = False,               # True: CIFAR and STL-10 files are not checked (`load_dataset` would download them)
+    data_path: str | Path | None = None,  # an image folder's tree; None: `<root>/<name>`
+) -> None:                                # None when the data is there; else raises `MlpscaleError`
     """Raise the `MlpscaleError` that `load_dataset(name, split, root, download=download, data_path=data_path)` would raise
     for missing or corrupt data, without reading images: the MD5 of the split's files (CIFAR, STL-10), the tree's layout
     (image folders). Returns None when the data is there."""
@@ -271,7 +314,13 @@ def check_dataset(name: str, split: str = 'train', root: str | Path | None = Non
     else: _folder_layout(name, _folder_of(name, root, data_path), split)
 
 # %% ../nbs/06_data.ipynb #cc0d4c74
-def interp_matrix(start: torch.Tensor, size: torch.Tensor, out: int, n: int, flip: torch.Tensor | None = None) -> torch.Tensor:
+def interp_matrix(
+    start: torch.Tensor,               # (B,) float: the first source row of each box
+    size: torch.Tensor,                # (B,) float: the box's extent, in source rows
+    out: int,                          # rows of the output
+    n: int,                            # rows of the source image
+    flip: torch.Tensor | None = None,  # (B,) bool: reverse the output order where true; None: no mirror
+) -> torch.Tensor:                     # (B, out, n) bilinear weights, each row summing to one
     """Bilinear weights (B, out, n) that resample the span [start, start+size) of `n` source rows to `out` rows (crop, then
     resize); where `flip` is true the output order is reversed (a mirror image)."""
     pos = torch.arange(out, device=start.device, dtype=start.dtype) + 0.5
@@ -282,7 +331,15 @@ def interp_matrix(start: torch.Tensor, size: torch.Tensor, out: int, n: int, fli
     return (1 - (c[:, :, None] - torch.arange(n, device=start.device, dtype=start.dtype)).abs()).clamp_min(0)
 
 # %% ../nbs/06_data.ipynb #6d4012c1
-def random_boxes(n: int, h: int, w: int, scale=(0.08, 1.0), ratio=(3/4, 4/3), generator=None, device='cpu'):
+def random_boxes(
+    n: int,             # number of boxes
+    h: int,             # image height, in pixels
+    w: int,             # image width, in pixels
+    scale=(0.08, 1.0),  # range of the box's area, as a fraction of the image's
+    ratio=(3/4, 4/3),   # range of the aspect ratio (width / height), drawn log-uniformly
+    generator=None,     # torch generator of the draws; None: torch's global one
+    device='cpu',       # where the boxes are made
+):
     "Random resized crop boxes (y0, x0, bh, bw) for `n` images of size h x w, as float tensors."
     kw = dict(generator=generator, device=device)
     area = torch.empty(n, device=device).uniform_(scale[0], scale[1], generator=generator) * h * w
@@ -294,14 +351,30 @@ def random_boxes(n: int, h: int, w: int, scale=(0.08, 1.0), ratio=(3/4, 4/3), ge
 
 # %% ../nbs/06_data.ipynb #4b33d6e4
 @lru_cache(maxsize=64)
-def device_const(values: tuple, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+def device_const(
+    values: tuple,          # the numbers (hashable: the cache's key)
+    device: torch.device,   # where the tensor lives
+    dtype: torch.dtype,     # its dtype
+) -> torch.Tensor:          # the same tensor for the same arguments: do not modify it
     """`torch.tensor(values)` on `device` in `dtype`, made once: made from Python numbers on a GPU, a tensor is a blocking copy that
     waits for all the GPU's queued work, so making the normalisation constants at every batch would stop the host from running ahead.
     Read-only (shared between calls)."""
     return torch.tensor(values, device=device, dtype=dtype)
 
-def augment_batch(x: torch.Tensor, out_res: int, mean, std, generator=None, scale=(0.08, 1.0), ratio=(3/4, 4/3),
-                  crop: bool = True, flip: bool = True, params=None, dtype=torch.float32, interp: str = 'bilinear') -> torch.Tensor:
+def augment_batch(
+    x: torch.Tensor,           # uint8 NCHW batch
+    out_res: int,              # side of the square output, in pixels
+    mean,                      # per-channel mean, [0, 1] pixel scale
+    std,                       # per-channel std, [0, 1] pixel scale
+    generator=None,            # torch generator of the random draw, on `x`'s device; None: torch's global one
+    scale=(0.08, 1.0),         # range of the crop's area fraction
+    ratio=(3/4, 4/3),          # range of the crop's aspect ratio (width / height)
+    crop: bool = True,         # random crops; False: the whole image ('area': FFCV's centre square)
+    flip: bool = True,         # mirror each image with odds 1/2
+    params=None,               # (y0, x0, bh, bw, flip) of `draw_aug_params`, used instead of a new draw
+    dtype=torch.float32,       # dtype of the output
+    interp: str = 'bilinear',  # 'bilinear' (two batched matmuls) or 'area' (the official FFCV/OpenCV pipeline)
+) -> torch.Tensor:             # normalised (B, C, out_res, out_res) in `dtype`
     """Random resized crop + horizontal flip + resize to `out_res` + normalise a uint8 NCHW batch, as two batched matmuls.
     `params` (y0, x0, bh, bw, flip) overrides the random draw (used to give every DDP rank its slice of one global draw).
     `interp='area'`: the official pipeline (FFCV's integer crop boxes, OpenCV's INTER_AREA exactly, uint8, torchvision's Normalize)."""
@@ -323,8 +396,19 @@ def augment_batch(x: torch.Tensor, out_res: int, mean, std, generator=None, scal
     out = torch.baddbmm(bias.repeat(B)[:, None, None], RyC, t.reshape(B * C, H, out_res))
     return out.view(B, C, out_res, out_res)
 
-def draw_aug_params(n, h, w, generator=None, device='cpu', scale=(0.08, 1.0), ratio=(3/4, 4/3), crop=True, flip=True,
-                    interp: str = 'bilinear'):
+# %% ../nbs/06_data.ipynb #20691dcd
+def draw_aug_params(
+    n,                         # number of images
+    h,                         # their height, in pixels
+    w,                         # their width, in pixels
+    generator=None,            # torch generator on `device`; None: torch's global one
+    device='cpu',              # where the parameters are made
+    scale=(0.08, 1.0),         # range of the crop's area fraction
+    ratio=(3/4, 4/3),          # range of the crop's aspect ratio (width / height)
+    crop=True,                 # random boxes; False: the whole image ('area': FFCV's centre square)
+    flip=True,                 # flip flags drawn with odds 1/2; False: none
+    interp: str = 'bilinear',  # 'bilinear': float boxes (`random_boxes`); 'area': FFCV's integer boxes
+):
     """The random part of `augment_batch` for `n` images: crop boxes and flip flags. `interp='area'` draws FFCV's integer
     boxes (`ffcv_random_boxes`; without `crop`, the centre square FFCV's evaluation decoder takes)."""
     check_choice('interp', interp, INTERPS)
@@ -337,7 +421,15 @@ def draw_aug_params(n, h, w, generator=None, device='cpu', scale=(0.08, 1.0), ra
     flips = (torch.rand(n, generator=generator, device=device) < 0.5) if flip else torch.zeros(n, dtype=torch.bool, device=device)
     return y0, x0, bh, bw, flips
 
-def normalize_batch(x: torch.Tensor, out_res: int, mean, std, dtype=torch.float32, interp: str = 'bilinear') -> torch.Tensor:
+# %% ../nbs/06_data.ipynb #6916180d
+def normalize_batch(
+    x: torch.Tensor,           # uint8 NCHW batch
+    out_res: int,              # side of the square output, in pixels
+    mean,                      # per-channel mean, [0, 1] pixel scale
+    std,                       # per-channel std, [0, 1] pixel scale
+    dtype=torch.float32,       # dtype of the output
+    interp: str = 'bilinear',  # 'bilinear' (antialiased, only when the size differs) or 'area' (FFCV's centre-crop decoder)
+) -> torch.Tensor:             # normalised (B, C, out_res, out_res) in `dtype`
     """The evaluation transform: resize to `out_res` if needed (bilinear, antialiased) and normalise. `interp='area'`: the
     official one, FFCV's centre-crop decoder (centre square, INTER_AREA, uint8) and torchvision's Normalize, bit for bit."""
     if interp == 'area': return _normalize_tv(ffcv_center_crop(x, out_res), mean, std, dtype)
@@ -351,7 +443,9 @@ def normalize_batch(x: torch.Tensor, out_res: int, mean, std, dtype=torch.float3
     return (xf - m) / s
 
 # %% ../nbs/06_data.ipynb #4c9bf6c9
-def host_generator(generator=None):
+def host_generator(
+    generator=None,   # a torch generator on any device, or None
+):
     """The generator a batch's scalars (mixing weight, box, the mixup-or-CutMix coin) are drawn from, on the host: `generator`
     itself where it is a CPU one (or None); for a GPU generator, a CPU generator seeded from its state (seed and offset, held on the
     host; the GPU draws that follow move it on) -- drawing the scalars on the GPU and reading them back (`.item()`) would wait for
@@ -360,7 +454,14 @@ def host_generator(generator=None):
     state = generator.get_state().numpy().tobytes()
     return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(state).digest()[:7], 'little'))
 
-def mixup(x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float, generator=None, host=None):
+def mixup(
+    x: torch.Tensor,   # normalised float batch (B, ...)
+    y: torch.Tensor,   # int64 labels (B,)
+    num_classes: int,  # width of the one-hot targets
+    alpha: float,      # Beta(alpha, alpha) draws the mixing weight; <= 0: no mixing, one-hot targets
+    generator=None,    # generator of the partner permutation, on `x`'s device
+    host=None,         # CPU generator of the mixing weight; None: `host_generator(generator)`
+):
     "Mix a normalised batch with a permutation of itself; returns (x, soft targets (B, num_classes)). `host`: the generator of the scalar draws (default `host_generator(generator)`)."
     y1 = F.one_hot(y, num_classes).to(x.dtype)
     if alpha <= 0: return x, y1
@@ -371,7 +472,14 @@ def mixup(x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float, gene
     return x.mul(lam).add_(x[perm], alpha=1 - lam), y1.mul(lam).add_(y1[perm], alpha=1 - lam)
 
 # %% ../nbs/06_data.ipynb #9252b2ff
-def cutmix(x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float, generator=None, host=None):
+def cutmix(
+    x: torch.Tensor,   # normalised float batch (B, C, H, W)
+    y: torch.Tensor,   # int64 labels (B,)
+    num_classes: int,  # width of the one-hot targets
+    alpha: float,      # Beta(alpha, alpha) draws the kept share (the box covers about 1 - it); <= 0: no box, one-hot targets
+    generator=None,    # generator of the partner permutation, on `x`'s device
+    host=None,         # CPU generator of the weight and box position; None: `host_generator(generator)`
+):
     "Paste a random box of a permuted batch into `x` (one box per batch); targets mixed by the box's area. `host`: as in `mixup`."
     y1 = F.one_hot(y, num_classes).to(x.dtype)
     if alpha <= 0: return x, y1
@@ -387,7 +495,14 @@ def cutmix(x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float, gen
     area = (y1_ - y0) * (x1_ - x0) / (H * W)
     return x, y1.mul(1 - area).add_(y1[perm], alpha=area)
 
-def mix_batch(x, y, num_classes: int, mixup_alpha: float = 0.0, cutmix_alpha: float = 0.0, generator=None):
+def mix_batch(
+    x,                          # normalised float batch (B, C, H, W)
+    y,                          # int64 labels (B,)
+    num_classes: int,           # width of the soft targets
+    mixup_alpha: float = 0.0,   # mixup's Beta parameter; 0: no mixup
+    cutmix_alpha: float = 0.0,  # CutMix's Beta parameter; 0: no CutMix
+    generator=None,             # generator of the batch's draws
+):
     "Mixup, CutMix, or one of the two per batch (equal odds) when both alphas are positive; unchanged when both are 0."
     if mixup_alpha <= 0 and cutmix_alpha <= 0: return x, y
     host = host_generator(generator)
@@ -488,7 +603,12 @@ def _resize_branch(x, branch, y0, x0, bh, bw, oh, ow, flip=None):
     return out if flip is None else torch.where(flip[:, None, None, None], out.flip(-1), out)
 
 # %% ../nbs/06_data.ipynb #2f430874
-def resize_crops(x: torch.Tensor, boxes, size, flip=None) -> torch.Tensor:
+def resize_crops(
+    x: torch.Tensor,  # uint8 (B, C, H, W)
+    boxes,            # (y0, x0, h, w): ints, or int tensors (B,) with one box per image
+    size,             # side of the output (int) or (h, w)
+    flip=None,        # bool or bool tensor (B,): mirror the output where true; None: no mirror
+) -> torch.Tensor:    # uint8 (B, C, h, w): each crop as `cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)` makes it
     """Crop the box `(y0, x0, h, w)` (ints or int tensors (B,)) of every uint8 image of `x` (B, C, H, W) and resize it to
     `size` (int or (h, w)) exactly as `cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)` does; then mirror where `flip`."""
     B, C, H, W = x.shape; oh, ow = (size, size) if isinstance(size, int) else size
@@ -504,24 +624,45 @@ def resize_crops(x: torch.Tensor, boxes, size, flip=None) -> torch.Tensor:
         if len(i): out[i] = _resize_branch(x[i], branch, y0[i], x0[i], bh[i], bw[i], oh, ow, None if flip is None else flip[i])
     return out
 
-def resize_area(images: torch.Tensor, size) -> torch.Tensor:
+def resize_area(
+    images: torch.Tensor,  # uint8 NCHW
+    size,                  # side of the output (int) or (h, w)
+) -> torch.Tensor:         # uint8 (N, C, h, w), bit for bit OpenCV's INTER_AREA (a copy when the size is unchanged)
     "uint8 NCHW `images` resized to `size` (int or (h, w)) exactly as OpenCV's `cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)`."
     if tuple(images.shape[-2:]) == ((size, size) if isinstance(size, int) else tuple(size)): return images.clone()
     return resize_crops(images, (0, 0, images.shape[-2], images.shape[-1]), size)
 
 # %% ../nbs/06_data.ipynb #d69b3753
-def ffcv_center_box(h: int, w: int, ratio: float = 1.0) -> tuple[int, int, int, int]:
+def ffcv_center_box(
+    h: int,                       # image height, in pixels
+    w: int,                       # image width, in pixels
+    ratio: float = 1.0,           # side of the square, as a fraction of the shorter side
+) -> tuple[int, int, int, int]:   # (y0, x0, side, side)
     "FFCV's `get_center_crop`: the centred square of side `int(ratio * min(h, w))`, as (y0, x0, h, w)."
     c = int(ratio * min(h, w))
     return (h - c) // 2, (w - c) // 2, c, c
 
-def ffcv_center_crop(images: torch.Tensor, size: int, ratio: float = 1.0) -> torch.Tensor:
+def ffcv_center_crop(
+    images: torch.Tensor,  # uint8 NCHW, all of one size
+    size: int,             # side of the output, in pixels
+    ratio: float = 1.0,    # side of the centre square, as a fraction of the shorter side
+) -> torch.Tensor:         # uint8 (N, C, size, size); `images` itself when nothing changes
     "FFCV's `CenterCropRGBImageDecoder((size, size), ratio)` on uint8 NCHW images: the centre square, INTER_AREA to `size`."
     box = ffcv_center_box(*images.shape[-2:], ratio)
     if box[2:] == (size, size) == tuple(images.shape[-2:]): return images
     return resize_crops(images, box, size)
 
-def ffcv_random_boxes(n: int, h: int, w: int, scale=(0.08, 1.0), ratio=(3/4, 4/3), generator=None, device='cpu'):
+
+# %% ../nbs/06_data.ipynb #c9793440
+def ffcv_random_boxes(
+    n: int,             # number of boxes
+    h: int,             # image height, in pixels
+    w: int,             # image width, in pixels
+    scale=(0.08, 1.0),  # range of the box's area, as a fraction of the image's
+    ratio=(3/4, 4/3),   # range of the aspect ratio (width / height), drawn log-uniformly
+    generator=None,     # torch generator of the draws; None: torch's global one
+    device='cpu',       # where the boxes are made
+):
     """FFCV's `get_random_crop` for `n` images of size h x w, batched: up to ten tries of an area fraction from `scale` and
     a log-uniform aspect ratio from `ratio`, sides rounded to integers; the first try that fits wins, at an integer offset
     drawn uniformly; after ten misses, the whole image clipped to `ratio` and centred. Returns int64 (y0, x0, bh, bw)."""
@@ -541,7 +682,12 @@ def ffcv_random_boxes(n: int, h: int, w: int, scale=(0.08, 1.0), ratio=(3/4, 4/3
     pick = lambda a, b: torch.where(hit, a, torch.full_like(a, b)).long()
     return pick(y0, (h - fh) // 2), pick(x0, (w - fw) // 2), pick(bh, fh), pick(bw, fw)
 
-def ffcv_smart_resize(images: torch.Tensor, max_resolution: int) -> torch.Tensor:
+
+# %% ../nbs/06_data.ipynb #ca92cf2f
+def ffcv_smart_resize(
+    images: torch.Tensor,  # uint8 NCHW, all of one size
+    max_resolution: int,   # FFCV's `max_resolution`: the longest side stored, in pixels
+) -> torch.Tensor:         # uint8 NCHW: smaller images as they are, larger ones brought down to it
     """What FFCV's `RGBImageField(write_mode='smart', max_resolution=R)` stores for uint8 NCHW images of one size: where the
     longer side exceeds R, both sides times R/longer, truncated to integers, INTER_AREA; else the images unchanged (raw pixels)."""
     H, W = images.shape[-2:]; r = max_resolution / max(H, W)
@@ -554,23 +700,65 @@ def _normalize_tv(x: torch.Tensor, mean, std, dtype=torch.float32) -> torch.Tens
     return (x.to(dtype) - m) / s
 
 # %% ../nbs/06_data.ipynb #511327e8
-def stable_seed(*xs) -> int:
+def stable_seed(
+    *xs,     # values with a stable `repr` (ints, strings, tuples of them)
+) -> int:    # a 56-bit integer from the SHA-256 of `repr(xs)`
+    "A seed made from `xs` that is the same in every process and every run."
     return int.from_bytes(hashlib.sha256(repr(xs).encode()).digest()[:7], 'little')
+
+# %% ../nbs/06_data.ipynb #92d048e9
+def _check_loader(batch_size, world_size, scale, interp):
+    check_choice('interp', interp, INTERPS)
+    if batch_size < 1: raise MlpscaleError(f"batch_size={batch_size} must be >= 1")
+    if batch_size % world_size: raise MlpscaleError(f"batch_size={batch_size} (global) must be divisible by world_size={world_size}")
+    if not (0 < scale[0] <= scale[1] <= 1): raise MlpscaleError(f"crop scale={scale} must satisfy 0 < min <= max <= 1")
+
+def _loader_batches(dl, epoch: int | None = None, start: int = 0):
+    "The batches of `DeviceLoader.batches`."
+    epoch = dl.epoch if epoch is None else epoch
+    order = dl.order(epoch)
+    local = dl.batch_size // dl.world_size
+    for step in range(start, len(dl)):
+        gidx = order[step * dl.batch_size:(step + 1) * dl.batch_size]
+        sl = slice(dl.rank * local, (dl.rank + 1) * local) if dl.world_size > 1 else slice(None)
+        idx = gidx[sl]
+        x = dl.images.index_select(0, idx); y = dl.labels.index_select(0, idx)
+        if not dl.augment:
+            yield normalize_batch(x, dl.resolution, dl.data.mean, dl.data.std, dl.dtype, dl.interp), y
+            continue
+        g = torch.Generator(device=dl.device).manual_seed(stable_seed(dl.seed, epoch, step))
+        H, W = x.shape[-2:]
+        params = draw_aug_params(len(gidx), H, W, g, dl.device, dl.scale, dl.ratio, dl.crop, dl.flip, dl.interp)
+        params = tuple(p[sl] for p in params)
+        x = augment_batch(x, dl.resolution, dl.data.mean, dl.data.std, params=params, dtype=dl.dtype, interp=dl.interp)
+        x, y = mix_batch(x, y, dl.data.num_classes, dl.mixup_alpha, dl.cutmix_alpha, g)
+        yield x, y
 
 # %% ../nbs/06_data.ipynb #1c0e0b25
 class DeviceLoader:
     """Batches of a whole `ImageData` split held on `device`, augmented there with batched tensor ops. `train`: shuffled
     order, `drop_last`; `augment` (default `train`): random crops and flips, drawn from `(seed, epoch, step)`;
     `interp='area'`: the official FFCV/OpenCV preprocessing (`augment_batch`, `normalize_batch`)."""
-    def __init__(self, data: ImageData, batch_size: int, train: bool = True, resolution: int | None = None,
-                 device='auto', seed: int = 0, crop: bool = True, scale=(0.08, 1.0), ratio=(3/4, 4/3),
-                 flip: bool = True, mixup_alpha: float = 0.0, drop_last: bool | None = None,
-                 rank: int = 0, world_size: int = 1, dtype=torch.float32, cutmix_alpha: float = 0.0,
-                 interp: str = 'bilinear', augment: bool | None = None):
-        check_choice('interp', interp, INTERPS)
-        if batch_size < 1: raise MlpscaleError(f"batch_size={batch_size} must be >= 1")
-        if batch_size % world_size: raise MlpscaleError(f"batch_size={batch_size} (global) must be divisible by world_size={world_size}")
-        if not (0 < scale[0] <= scale[1] <= 1): raise MlpscaleError(f"crop scale={scale} must satisfy 0 < min <= max <= 1")
+    def __init__(self,
+                 data: ImageData,                # the split; its images and labels are moved to `device` once
+                 batch_size: int,                # the global batch size (all ranks together)
+                 train: bool = True,             # a seeded shuffle every epoch; False: the split's order
+                 resolution: int | None = None,  # side of the images yielded, in pixels; None: the data's own
+                 device='auto',                  # where the data lives and batches are made ('auto': `core.get_device`)
+                 seed: int = 0,                  # seed of the order and of every batch's augmentation
+                 crop: bool = True,              # random resized crops when augmenting
+                 scale=(0.08, 1.0),              # range of the crop's area fraction
+                 ratio=(3/4, 4/3),               # range of the crop's aspect ratio (width / height)
+                 flip: bool = True,              # random horizontal flips when augmenting
+                 mixup_alpha: float = 0.0,       # mixup's Beta parameter, when augmenting; 0: off
+                 drop_last: bool | None = None,  # drop the last partial batch; None: when `train`
+                 rank: int = 0,                  # this process's rank: it yields its slice of every global batch
+                 world_size: int = 1,            # number of data-parallel processes; must divide `batch_size`
+                 dtype=torch.float32,            # dtype of the images yielded
+                 cutmix_alpha: float = 0.0,      # CutMix's Beta parameter, when augmenting; 0: off
+                 interp: str = 'bilinear',       # 'bilinear' or 'area' (the official FFCV/OpenCV preprocessing)
+                 augment: bool | None = None):   # crops, flips and mixing; None: when `train`
+        _check_loader(batch_size, world_size, scale, interp)
         self.data, self.batch_size, self.train, self.seed = data, batch_size, train, seed
         self.device = get_device(device)
         self.images = data.images.to(self.device, non_blocking=True)
@@ -589,37 +777,31 @@ class DeviceLoader:
 
     def set_epoch(self, epoch: int): self.epoch = epoch
 
-    def order(self, epoch: int) -> torch.Tensor:
+    def order(self,
+              epoch: int,        # the epoch, which seeds the permutation
+             ) -> torch.Tensor:  # int64 indices into the split, on the loader's device
         "The epoch's example order (a seeded permutation when training, else 0..N-1)."
         n = len(self.labels)
         if not self.train: return torch.arange(n, device=self.device)
         return torch.randperm(n, generator=torch.Generator().manual_seed(stable_seed(self.seed, epoch))).to(self.device, non_blocking=True)
 
-    def batches(self, epoch: int | None = None, start: int = 0):
+    def batches(self,
+                epoch: int | None = None,  # the epoch; None: the one of `set_epoch`
+                start: int = 0):           # the first step yielded (resuming mid-epoch)
         "Yield the batches of `epoch` from step `start` on."
-        epoch = self.epoch if epoch is None else epoch
-        order = self.order(epoch)
-        local = self.batch_size // self.world_size
-        for step in range(start, len(self)):
-            gidx = order[step * self.batch_size:(step + 1) * self.batch_size]
-            sl = slice(self.rank * local, (self.rank + 1) * local) if self.world_size > 1 else slice(None)
-            idx = gidx[sl]
-            x = self.images.index_select(0, idx); y = self.labels.index_select(0, idx)
-            if not self.augment:
-                yield normalize_batch(x, self.resolution, self.data.mean, self.data.std, self.dtype, self.interp), y
-                continue
-            g = torch.Generator(device=self.device).manual_seed(stable_seed(self.seed, epoch, step))
-            H, W = x.shape[-2:]
-            params = draw_aug_params(len(gidx), H, W, g, self.device, self.scale, self.ratio, self.crop, self.flip, self.interp)
-            params = tuple(p[sl] for p in params)
-            x = augment_batch(x, self.resolution, self.data.mean, self.data.std, params=params, dtype=self.dtype, interp=self.interp)
-            x, y = mix_batch(x, y, self.data.num_classes, self.mixup_alpha, self.cutmix_alpha, g)
-            yield x, y
+        return _loader_batches(self, epoch, start)
 
     def __iter__(self): return self.batches()
 
 # %% ../nbs/06_data.ipynb #f94fc08d
-def tv_augment(resolution: int, scale=(0.08, 1.0), ratio=(3/4, 4/3), mean=None, std=None, pil: bool = False):
+def tv_augment(
+    resolution: int,    # side of the crops, in pixels
+    scale=(0.08, 1.0),  # range of the crop's area fraction
+    ratio=(3/4, 4/3),   # range of the crop's aspect ratio
+    mean=None,          # per-channel mean ([0, 1] scale); None: no float conversion or normalisation
+    std=None,           # per-channel std ([0, 1] scale), used with `mean`
+    pil: bool = False,  # the inputs are PIL images (converted first); False: uint8 CHW tensors
+):
     """torchvision's per-image version of the training augmentation (transforms.v2): random resized crop and flip, then
     (with `mean`/`std`) float conversion and normalisation; `pil=True` starts from PIL images."""
     tf = ([v2.ToImage()] if pil else []) + [v2.RandomResizedCrop(resolution, scale=scale, ratio=ratio, antialias=True), v2.RandomHorizontalFlip()]
@@ -628,11 +810,17 @@ def tv_augment(resolution: int, scale=(0.08, 1.0), ratio=(3/4, 4/3), mean=None, 
 
 class TensorImageDataset(torch.utils.data.Dataset):
     "uint8 NCHW images and labels as a map-style dataset with a per-image `transform` (the usual host-side pipeline)."
-    def __init__(self, images, labels, transform): self.images, self.labels, self.transform = images, labels, transform
+    def __init__(self,
+                 images,      # uint8 (N, C, H, W)
+                 labels,      # class indices (N,)
+                 transform):  # applied to each image when it is read
+        self.images, self.labels, self.transform = images, labels, transform
     def __len__(self): return len(self.labels)
     def __getitem__(self, i): return self.transform(self.images[i]), int(self.labels[i])
 
-def endless(loader):
+def endless(
+    loader,   # a `DeviceLoader`-like object with `batches(epoch)`, or any re-iterable of batches
+):
     "Batches without end: a `DeviceLoader`-like loader epoch after epoch (`batches(epoch)`), any other iterable again and again."
     e = 0
     while True:
@@ -643,9 +831,21 @@ def _tv_standard(data: ImageData, resolution: int, scale, ratio, root=None):
     cls = {'cifar10': torchvision.datasets.CIFAR10, 'cifar100': torchvision.datasets.CIFAR100}[data.name]
     return cls(str(data_root(root)), train=True, download=False, transform=tv_augment(resolution, scale, ratio, data.mean, data.std, pil=True))
 
-def bench_loader(data: ImageData, batch_size: int = 256, batches: int = 40, resolution: int | None = None,
-                 num_workers: int = 2, device='auto', scale=(0.08, 1.0), ratio=(3/4, 4/3), warmup: int = 3, root=None,
-                 min_time: float = 2.0) -> dict:
+
+# %% ../nbs/06_data.ipynb #f5edfee4
+def bench_loader(
+    data: ImageData,                # the training split to draw batches from
+    batch_size: int = 256,          # images per batch
+    batches: int = 40,              # at least this many timed batches per pipeline
+    resolution: int | None = None,  # side of the crops; None: the data's own
+    num_workers: int = 2,           # worker processes of torchvision's DataLoader (0: in the main process)
+    device='auto',                  # where `DeviceLoader` works and the batches are sent ('auto': `core.get_device`)
+    scale=(0.08, 1.0),              # range of the crop's area fraction
+    ratio=(3/4, 4/3),               # range of the crop's aspect ratio
+    warmup: int = 3,                # untimed batches first
+    root=None,                      # the data root of torchvision's CIFAR reference; None: `$MLPSCALE_DATA`
+    min_time: float = 2.0,          # and at least this many seconds per pipeline
+) -> dict:                          # the settings, images/s of each pipeline ('*_img_s') and the ratios ours / theirs
     """Images/s of `DeviceLoader` and of torchvision's DataLoader + transforms.v2 (same augmentation), and their ratio.
     For CIFAR the reference is torchvision's own dataset class (PIL images, the standard pipeline); a second reference
     feeds the same v2 transforms from the uint8 tensors we hold (no PIL decode), which is faster than what users usually write."""
@@ -679,7 +879,10 @@ def bench_loader(data: ImageData, batch_size: int = 256, batches: int = 40, reso
 # %% ../nbs/06_data.ipynb #36cc5add
 BENCH_LOADER_DATASETS = ('cifar10', 'cifar100', 'stl10', 'tinyimagenet', 'imagefolder', 'synthetic')
 
-def check_bench_loader(dataset: str, root=None):
+def check_bench_loader(
+    dataset: str,   # one of `BENCH_LOADER_DATASETS`
+    root=None,      # the data root; None: `$MLPSCALE_DATA`
+):
     "One clear error for a dataset the loader benchmark cannot read: an unknown name, or missing or damaged files (`check_dataset`)."
     check_choice('dataset', dataset, BENCH_LOADER_DATASETS)
     if dataset != 'synthetic': check_dataset(dataset, 'train', root=root)

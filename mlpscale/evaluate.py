@@ -22,7 +22,11 @@ from .core import MlpscaleError
 import matplotlib.pyplot as plt
 
 # %% ../nbs/08_evaluate.ipynb #77d578a0
-def topk_credit(scores: torch.Tensor, targets: torch.Tensor, k: int) -> torch.Tensor:
+def topk_credit(
+    scores: torch.Tensor,   # (N, C) logits or probabilities, higher is better
+    targets: torch.Tensor,  # (N,) int64 true classes
+    k: int,                 # how many of the best scores count as a hit
+) -> torch.Tensor:          # (N,) float credit in [0, 1]
     "Per-example top-`k` credit in [0, 1]: 1 if the target is among the `k` best scores, fractional on ties (expected value under random tie-breaking)."
     s_t = scores.gather(1, targets.view(-1, 1))             # (N, 1) score of the true class
     above = (scores > s_t).sum(1)                           # classes strictly better
@@ -41,7 +45,11 @@ def _check_scores(scores, targets):
         raise MlpscaleError(f"target {bad} is not a class of a {scores.shape[1]}-class model; accepted: 0..{scores.shape[1]-1}")
     return targets
 
-def accuracy(logits: torch.Tensor, targets: torch.Tensor, topk: Sequence[int] = (1, 5)) -> dict:
+def accuracy(
+    logits: torch.Tensor,           # (N, C) scores (logits or probabilities)
+    targets: torch.Tensor,          # (N,) true classes, in 0..C-1
+    topk: Sequence[int] = (1, 5),   # the k's, positive integers
+) -> dict:                          # {'top<k>': fraction in [0, 1]} for each k, in the order given
     "Top-k accuracies as fractions, e.g. `{'top1': 0.61, 'top5': 0.95}`; a `k` above the number of classes is clipped to it (the key keeps its name)."
     targets = _check_scores(logits, targets)
     out = {}
@@ -51,7 +59,10 @@ def accuracy(logits: torch.Tensor, targets: torch.Tensor, topk: Sequence[int] = 
     return out
 
 # %% ../nbs/08_evaluate.ipynb #72ae8de9
-def per_class_accuracy(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def per_class_accuracy(
+    scores: torch.Tensor,   # (N, C) logits or probabilities
+    targets: torch.Tensor,  # (N,) true classes, in 0..C-1
+) -> torch.Tensor:          # (C,) float: the mean top-1 credit of each class's examples; NaN where a class has none
     "Top-1 accuracy within each true class, shape (C,); `NaN` for classes absent from `targets`."
     targets = _check_scores(scores, targets)
     C = scores.shape[1]
@@ -63,11 +74,16 @@ def per_class_accuracy(scores: torch.Tensor, targets: torch.Tensor) -> torch.Ten
 # %% ../nbs/08_evaluate.ipynb #41a2a711
 MAX_VIEWS = 10
 
-def tta_shift(resolution: int) -> int:
+def tta_shift(
+    resolution: int,  # the image's side, in pixels
+) -> int:             # the shift, in pixels (at least 1)
     "The TTA shift in pixels: 2 px at 32 px, scaled with `resolution`."
     return max(1, round(2 * resolution / 32))
 
-def tta_views(x: torch.Tensor, n_views: int) -> torch.Tensor:
+def tta_views(
+    x: torch.Tensor,  # an NCHW batch (normalised)
+    n_views: int,     # how many views, 1 .. `MAX_VIEWS` (useful: 1, 2, 6, 10)
+) -> torch.Tensor:    # (n_views, N, C, H, W): view 0 is `x`, 1 its flip, 2-5 shifted, 6-9 flipped shifts
     "The first `n_views` (1 .. `MAX_VIEWS`) test-time views of the NCHW batch `x`, stacked: (n_views, N, C, H, W)."
     # order: 0 the image, 1 its flip, 2-5 moved by `tta_shift(H)` px along the four diagonals, 6-9 the flips of 2-5
     if isinstance(n_views, bool) or not isinstance(n_views, int) or not 1 <= n_views <= MAX_VIEWS:
@@ -92,8 +108,13 @@ def _as_autocast_dtype(amp_dtype):
     if amp_dtype in _AMP: return _AMP[amp_dtype]
     raise MlpscaleError(f"amp_dtype={amp_dtype!r} is not accepted; use None, torch.bfloat16, torch.float16 or one of: {', '.join(_AMP)}")
 
-def predict(model: nn.Module, batches: Iterable, n_views: int = 1, amp_dtype: torch.dtype | str | None = None,
-            progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def predict(
+    model: nn.Module,                              # a classifier of NCHW batches; its train/eval mode is restored afterwards
+    batches: Iterable,                             # (x, y) pairs: x normalised NCHW on the model's device, y int64 labels
+    n_views: int = 1,                              # TTA views per image (`tta_views`), 1 .. `MAX_VIEWS`
+    amp_dtype: torch.dtype | str | None = None,    # autocast dtype of the forward pass (torch.bfloat16/float16, 'bf16', 'fp16'); None: off
+    progress: bool = False,                        # show a progress bar over the batches
+) -> tuple[torch.Tensor, torch.Tensor]:            # (probs (N, C) float32, targets (N,) int64), on the CPU
     "Softmax probabilities averaged over `n_views` TTA views, and the targets: `(probs (N, C), targets (N,))` on the CPU."
     amp_dtype = _as_autocast_dtype(amp_dtype)
     tta_views(torch.zeros(1, 1, 2, 2), n_views)          # check n_views before any work
@@ -125,14 +146,28 @@ def _scores(probs: torch.Tensor, targets: torch.Tensor, n_views: int, class_name
     if class_names is not None: res['class_names'] = list(class_names)
     return res
 
-def evaluate(model: nn.Module, batches: Iterable, n_views: int = 1, class_names: Sequence[str] | None = None,
-             topk: Sequence[int] = (1, 5), amp_dtype: torch.dtype | str | None = None, progress: bool = False) -> dict:
+def evaluate(
+    model: nn.Module,                            # a classifier of NCHW batches
+    batches: Iterable,                           # (x, y) pairs: x normalised NCHW on the model's device, y int64 labels
+    n_views: int = 1,                            # TTA views per image (`tta_views`), 1 .. `MAX_VIEWS`
+    class_names: Sequence[str] | None = None,    # one name per class, stored as 'class_names'; None: not stored
+    topk: Sequence[int] = (1, 5),                # the k's of the top-k accuracies
+    amp_dtype: torch.dtype | str | None = None,  # autocast dtype of the forward pass; None: float32
+    progress: bool = False,                      # show a progress bar over the batches
+) -> dict:                                       # top<k> and per_class accuracies (fractions), loss (NLL, nats), n, n_views
     "Accuracy (`top1`, `top5`), `loss`, `n`, `per_class` accuracy (NaN for absent classes) and `n_views` of `model` on `batches`."
     probs, targets = predict(model, batches, n_views=n_views, amp_dtype=amp_dtype, progress=progress)
     return _scores(probs, targets, n_views, class_names, topk)
 
-def evaluate_passes(model: nn.Module, passes: Iterable[Iterable], n: int | None = None, class_names: Sequence[str] | None = None,
-                    topk: Sequence[int] = (1, 5), amp_dtype: torch.dtype | str | None = None, progress: bool = False) -> dict:
+def evaluate_passes(
+    model: nn.Module,                            # a classifier of NCHW batches
+    passes: Iterable[Iterable],                  # iterables of (x, y) batches, each over the same examples in the same order
+    n: int | None = None,                        # the number of passes, for the progress bar only; None: unknown
+    class_names: Sequence[str] | None = None,    # one name per class, stored as 'class_names'; None: not stored
+    topk: Sequence[int] = (1, 5),                # the k's of the top-k accuracies
+    amp_dtype: torch.dtype | str | None = None,  # autocast dtype of the forward pass; None: float32
+    progress: bool = False,                      # show a progress bar over the passes
+) -> dict:                                       # as `evaluate`, with n_views the number of passes
     """Like `evaluate`, with the softmax probabilities averaged over several passes over the same examples in the same order:
     each pass is an iterable of batches (e.g. a loader drawing random crop+flip views: the official test-time augmentation)."""
     total, targets, k = None, None, 0
@@ -145,7 +180,11 @@ def evaluate_passes(model: nn.Module, passes: Iterable[Iterable], n: int | None 
     return _scores(total / k, targets, k, class_names, topk)
 
 # %% ../nbs/08_evaluate.ipynb #6cf63aaf
-def plot_per_class(result: dict, ax=None, sort: bool = False):
+def plot_per_class(
+    result: dict,       # a result of `evaluate`: per_class, top1, n, n_views (and class_names, if any)
+    ax=None,            # a matplotlib axis to draw on; None: a new figure
+    sort: bool = False, # order the bars from best to worst (classes without data last)
+):
     "Bar plot of `result['per_class']` (from `evaluate`), labelled with the class names, with the mean as a line; returns the figure."
     acc = list(result['per_class'])
     names = list(result.get('class_names') or range(len(acc)))

@@ -32,7 +32,8 @@ EXPERIMENTS_ENV = 'MLPSCALE_EXPERIMENTS'
 
 PACKAGED_EXPERIMENTS = Path(mlpscale.__file__).resolve().parent/'resources'/'experiments'   # in an installed wheel (setup.py)
 
-def experiments_dir() -> Path:
+def experiments_dir(
+) -> Path:   # the folder the experiment notebooks are read from
     """Where experiment notebooks live: `$MLPSCALE_EXPERIMENTS`; else `./nbs/experiments` where the working folder has one (a
     project of your own, or this repository); else the source checkout's `nbs/experiments` (an editable install); else the
     notebooks installed with the package."""
@@ -41,13 +42,18 @@ def experiments_dir() -> Path:
         if d.is_dir() and any(d.glob('*.ipynb')): return d
     return PACKAGED_EXPERIMENTS
 
-def list_experiments(dir: str | os.PathLike | None = None) -> list[str]:
+def list_experiments(
+    dir: str | os.PathLike | None = None,   # the folder to list; None: `experiments_dir()`
+) -> list[str]:                              # the notebooks' names without `.ipynb`, sorted (`_*` and `.*` left out); [] if no such folder
     "Names of the experiment notebooks in `dir` (default `experiments_dir()`)."
     d = Path(dir) if dir else experiments_dir()
     return sorted(p.stem for p in d.glob('*.ipynb') if not p.name.startswith(('_', '.'))) if d.is_dir() else []
 
 # %% ../nbs/21_experiments.ipynb #6afdde77
-def experiment_path(name: str | os.PathLike, dir: str | os.PathLike | None = None) -> Path:
+def experiment_path(
+    name: str | os.PathLike,               # an experiment's name, or a path to its `.ipynb`
+    dir: str | os.PathLike | None = None,  # the folder a name is looked up in; None: `experiments_dir()`
+) -> Path:                                 # the notebook's file
     "The notebook of experiment `name` (a name in `dir`, or a path to an `.ipynb`)."
     p = Path(name)
     if p.suffix == '.ipynb' or len(p.parts) > 1:
@@ -79,7 +85,10 @@ def _eval_default(node):
         return -v if isinstance(node.op, ast.USub) else v
     return jsonable(ast.literal_eval(node))
 
-def experiment_params(name_or_path: str | os.PathLike, dir: str | os.PathLike | None = None) -> dict:
+def experiment_params(
+    name_or_path: str | os.PathLike,       # an experiment's name, or a path to its `.ipynb`
+    dir: str | os.PathLike | None = None,  # the folder a name is looked up in; None: `experiments_dir()`
+) -> dict:                                 # parameter name -> its default (an `Expr` where the default is another expression)
     "The parameters experiment `name_or_path` declares, with their defaults (literals and arithmetic evaluated, tuples as lists)."
     path = experiment_path(name_or_path, dir)
     import papermill as pm   # papermill (with nbformat and jsonschema) takes over a second to import: only reading or running a notebook needs it
@@ -92,7 +101,9 @@ def experiment_params(name_or_path: str | os.PathLike, dir: str | os.PathLike | 
     return out
 
 # %% ../nbs/21_experiments.ipynb #42c21215
-def parse_value(s: str):
+def parse_value(
+    s: str,  # a value as typed on the command line
+):           # None, an int, a float, a YAML value, or `s` itself
     "Read a command-line string as papermill's `-p` does: `None`, int, float, else YAML (`true`, `[1, 2]`), else the string."
     if s == 'None': return None
     for f in (int, float):
@@ -101,7 +112,11 @@ def parse_value(s: str):
     try: return yaml.safe_load(s)
     except yaml.YAMLError: return s
 
-def coerce_param(key: str, value, default):
+def coerce_param(
+    key: str,  # the parameter's name, for the error message
+    value,     # the value given: a command-line string or a Python value
+    default,   # the notebook's default, whose type `value` must fit; None or an `Expr`: any type
+):             # `value` converted to the default's type
     "Convert `value` (possibly a CLI string) to the type of the notebook's `default` for parameter `key`."
     if isinstance(value, str) and (isinstance(default, Expr) or not isinstance(default, str)): value = parse_value(value)
     if default is None or value is None or isinstance(default, Expr): return value
@@ -118,7 +133,10 @@ def coerce_param(key: str, value, default):
                         f"expected {type(default).__name__} (or None)")
 
 # %% ../nbs/21_experiments.ipynb #51b91d54
-def resolve_params(declared: dict, given: dict | None = None) -> dict:
+def resolve_params(
+    declared: dict,             # parameter name -> default, as `experiment_params` gives it
+    given: dict | None = None,  # the values to change (command-line strings or Python values); None: none
+) -> dict:                      # every declared parameter with its value
     "The declared defaults updated with `given`, each value converted to its default's type; unknown names raise."
     given = dict(given or {})
     unknown = [k for k in given if k not in declared]
@@ -183,7 +201,12 @@ def _check_data(params: dict, checked: set | None = None):
     if checked is not None: checked.add(key)
 
 # %% ../nbs/21_experiments.ipynb #6ae88b74
-def check_params(params: dict, declared: dict | None = None, data: bool = True, _checked: set | None = None) -> None:
+def check_params(
+    params: dict,                   # an experiment's resolved parameters, name -> value
+    declared: dict | None = None,   # the declared defaults (a count whose default is None may stay None); None: none
+    data: bool = True,              # also check that the dataset's files are there
+    _checked: set | None = None,    # (dataset, root, download, path) keys already found complete, added to (for `sweep`)
+) -> None:                          # nothing; the first bad value raises `MlpscaleError`
     "Refuse bad values in an experiment's resolved `params` (see above) with one-line `MlpscaleError`s; `data`: check the data too."
     declared = declared or {}
     for k in MODEL_PARAMS:
@@ -241,7 +264,10 @@ def check_params(params: dict, declared: dict | None = None, data: bool = True, 
 # %% ../nbs/21_experiments.ipynb #75c2fb99
 _FLAG = re.compile(r'(?<![\w-])--(no-)?([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?![\w-])( [A-Z][A-Z_]*\b)?')
 
-def papermill_flags(message: str, declared) -> str:
+def papermill_flags(
+    message: str,  # an error message worded with command-line flags
+    declared,      # the experiment's parameters (a dict of defaults, or their names)
+) -> str:          # the message with the flags it can map written as `-p` parameters
     "`message` with its command-line flags in the `-p` form of an experiment whose parameters are `declared`."
     def sub(m):
         no, flag, metavar = m.group(1), m.group(2), m.group(3) or ''
@@ -273,11 +299,16 @@ def _kernel_pythonpath():
         else: os.environ['PYTHONPATH'] = old
 
 # %% ../nbs/21_experiments.ipynb #e655f8c5
-def cli_value(v) -> str:
+def cli_value(
+    v,       # a parameter's value
+) -> str:    # its text on an `mlpscale run -p` command line
     "A value as `mlpscale run` reads it back (`parse_value`): lists and dicts as JSON (which is YAML), the rest as Python writes them."
     return json.dumps(jsonable(v)) if isinstance(v, (list, tuple, dict)) else str(v)
 
-def run_command(given: dict, experiment: str = 'train') -> str:
+def run_command(
+    given: dict,              # the parameters given, name -> value (`out_dir` is left out)
+    experiment: str = 'train',  # the experiment's name
+) -> str:                     # the shell-quoted command line
     "The `mlpscale run` command line that executes `experiment` with the parameters `given` (a run's `run.json['given']`)."
     parts = ['mlpscale', 'run', experiment]
     for k, v in given.items():
@@ -310,8 +341,14 @@ def _prepare(declared: dict, params: dict | None, _checked: set | None = None) -
     return full, {k: full[k] for k in given}
 
 # %% ../nbs/21_experiments.ipynb #9d4d36c5
-def run_experiment(name: str, params: dict | None = None, runs_dir: str | os.PathLike = 'runs', kernel: str = 'python3',
-                   progress: bool = True, exp_dir: str | os.PathLike | None = None) -> Path:
+def run_experiment(
+    name: str,                               # the experiment's name, or a path to its notebook
+    params: dict | None = None,              # the parameters to change (command-line strings or values); None: all defaults
+    runs_dir: str | os.PathLike = 'runs',    # the runs store; the run folder is made in `runs_dir/name/`
+    kernel: str = 'python3',                 # the Jupyter kernel that executes the notebook
+    progress: bool = True,                   # show papermill's cell-by-cell bar
+    exp_dir: str | os.PathLike | None = None,  # the folder `name` is looked up in; None: `experiments_dir()`
+) -> Path:                                   # the new run folder
     "Check `params`, then execute experiment `name` with them into a new folder `runs_dir/name/<run-id>/`; return that folder."
     import papermill as pm   # papermill (with nbformat and jsonschema) takes over a second to import: only reading or running a notebook needs it
     src = experiment_path(name, exp_dir).resolve()
@@ -354,7 +391,10 @@ def _split_values(s: str) -> list[str]:
         else: cur += ch
     return out + [cur]
 
-def parse_grid(items: list[str], declared: dict | None = None) -> dict[str, list]:
+def parse_grid(
+    items: list[str],              # grid axes of the form `key=v1,v2,...` (the CLI's `-g`)
+    declared: dict | None = None,  # the experiment's defaults, each value converted to its key's type; None: `parse_value`
+) -> dict[str, list]:              # key -> its values, in the order given
     "Parse `['key=v1,v2', ...]` (the CLI's `-g`) into `{key: [v1, v2]}`; values converted like `-p` values (against `declared` defaults if given)."
     grid = {}
     for item in items:
@@ -369,7 +409,9 @@ def parse_grid(items: list[str], declared: dict | None = None) -> dict[str, list
     return grid
 
 # %% ../nbs/21_experiments.ipynb #707fd2a9
-def grid_points(grid: dict[str, list]) -> list[dict]:
+def grid_points(
+    grid: dict[str, list],  # parameter name -> a non-empty list of its values
+) -> list[dict]:            # one parameter dict per combination
     "Every combination of the values in `grid` (cartesian product), the first key varying slowest."
     for k, vs in grid.items():
         if not isinstance(vs, (list, tuple)) or not vs: raise MlpscaleError(f"grid key {k!r} needs a non-empty list of values, got {vs!r}")
@@ -382,8 +424,15 @@ def _no_folder_row(experiment: str, params: dict, error: str) -> dict:
             'device': None, 'machine': None, 'torch': None, 'given': params, 'command': None, 'error': error, 'error_cell': None,
             'started': '', 'path': None}
 
-def sweep(experiment: str, grid: dict[str, list], fixed: dict | None = None, runs_dir: str | os.PathLike = 'runs',
-          progress: bool = True, exp_dir: str | os.PathLike | None = None, kernel: str = 'python3') -> list[dict]:
+def sweep(
+    experiment: str,                         # the experiment's name, or a path to its notebook
+    grid: dict[str, list],                   # parameter name -> the values to sweep (at least one key)
+    fixed: dict | None = None,               # parameters the same at every point; None: none
+    runs_dir: str | os.PathLike = 'runs',    # the runs store; each point gets a folder in `runs_dir/experiment/`
+    progress: bool = True,                   # show a bar of the points done and the failures
+    exp_dir: str | os.PathLike | None = None,  # the folder `experiment` is looked up in; None: `experiments_dir()`
+    kernel: str = 'python3',                 # the Jupyter kernel that executes the notebook
+) -> list[dict]:                             # one `run_row` per point, the point itself under `point`
     "Check every point of `grid` (cartesian product, with `fixed` parameters), then run `experiment` at each; go on after failures; one summary row per point."
     if not grid: raise MlpscaleError("sweep needs at least one grid axis: -g key=v1,v2")
     fixed = dict(fixed or {})

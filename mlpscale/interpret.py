@@ -34,7 +34,9 @@ from matplotlib.figure import Figure
 from .locality import first_layer_images
 
 # %% ../nbs/14_interpret.ipynb #da843845
-def hook_points(model: nn.Module) -> dict:
+def hook_points(
+    model: nn.Module, # any model of the registry
+) -> dict:            # `{name: (module, 'out' | 'in')}`, in forward order for the MLPs
     "`{name: (module, 'out' | 'in')}`: where each named activation of `model` is read -- a module's output or its input."
     if isinstance(model, BottleneckMLP):              # the B-MLP and the patchified MLP
         n, p = len(model.blocks), {}
@@ -56,7 +58,9 @@ def hook_points(model: nn.Module) -> dict:
         return p
     return {f'{name}.out': (m, 'out') for name, m in model.named_modules() if name}
 
-def hook_names(model: nn.Module) -> list[str]:
+def hook_names(
+    model: nn.Module, # any model of the registry
+) -> list[str]:       # the names `run_with_cache` accepts, e.g. 'blocks.0.hidden'; in forward order for the MLPs
     "The activation names `run_with_cache` knows for `model`."
     return list(hook_points(model))
 
@@ -104,7 +108,12 @@ def _hooks(model: nn.Module, names: list, store: dict, detach: bool = True, stop
     finally:
         for h in handles: h.remove()
 
-def run_with_cache(model: nn.Module, x: torch.Tensor, names: str | Sequence[str] | None = None, eval_mode: bool = True):
+def run_with_cache(
+    model: nn.Module,                           # the model to run
+    x: torch.Tensor,                            # a normalised input batch, e.g. (B, 3, H, W)
+    names: str | Sequence[str] | None = None,   # the activations to keep; None: all of `hook_names(model)`
+    eval_mode: bool = True,                     # run in eval mode (the model's mode is restored afterwards)
+):                                              # `(logits, {name: detached copy of the activation})`
     "`(logits, cache)`: the output of `model(x)` and `{name: activation}` (detached copies) for `names` (default: all of `hook_names(model)`)."
     names = _check_names(model, names)
     cache = {}
@@ -112,7 +121,12 @@ def run_with_cache(model: nn.Module, x: torch.Tensor, names: str | Sequence[str]
         logits = model(x)
     return logits, {n: cache[n] for n in names if n in cache}
 
-def activations(model: nn.Module, x: torch.Tensor, names: str | Sequence[str], eval_mode: bool = True) -> dict:
+def activations(
+    model: nn.Module,               # the model to run
+    x: torch.Tensor,                # a normalised input batch
+    names: str | Sequence[str],     # the activations wanted (see `hook_names`)
+    eval_mode: bool = True,         # run in eval mode (the model's mode is restored afterwards)
+) -> dict:                          # `{name: detached copy of the activation}`; the forward pass stopped after the last
     "`{name: activation}` for `names`, stopping the forward pass once the last of them is read."
     names = _check_names(model, names)
     cache = {}
@@ -121,7 +135,9 @@ def activations(model: nn.Module, x: torch.Tensor, names: str | Sequence[str], e
     return {n: cache[n] for n in names if n in cache}
 
 # %% ../nbs/14_interpret.ipynb #8f74ce32
-def depth_hooks(model: nn.Module) -> list[str]:
+def depth_hooks(
+    model: nn.Module, # an MLP, a ResNet, a ViT or a Mixer of the registry
+) -> list[str]:       # one activation name per depth, first to last, e.g. ['linear_in.out', 'blocks.0.out', ...]
     "One activation name per depth of `model`: the residual stream after each block (MLPs, ViTs, Mixers) or each residual block's output (ResNets)."
     if isinstance(model, BottleneckMLP):
         return (['patch_embed.out'] if isinstance(getattr(model, 'patch_embed', None), nn.Module) else []) + \
@@ -135,14 +151,19 @@ def depth_hooks(model: nn.Module) -> list[str]:
     if len(names) <= 1: names = [n for n, m in model.named_children() if any(True for _ in m.parameters())]
     return [f'{n}.out' for n in names]
 
-def reduce_features(a: torch.Tensor, pool: int | None = 2) -> torch.Tensor:
+def reduce_features(
+    a: torch.Tensor,       # an activation: (B, d), (B, C, H, W) or (B, T, D)
+    pool: int | None = 2,  # side of the average-pooled grid of a map; None: flatten all of it
+) -> torch.Tensor:         # (B, d) features
     "`(B, d)` features of an activation: `(B, C, H, W)` maps average-pooled to `pool x pool`, `(B, T, D)` tokens averaged; `pool=None`: all of it, flattened."
     if a.ndim <= 2 or pool is None: return a.flatten(1) if a.ndim > 1 else a[:, None]
     if a.ndim == 4: return F.adaptive_avg_pool2d(a, pool).flatten(1)
     if a.ndim == 3: return a.mean(1)
     raise MlpscaleError(f"cannot reduce an activation of shape {tuple(a.shape)}; accepted: (B, d), (B, C, H, W), (B, T, D)")
 
-def unit_activations(a: torch.Tensor) -> torch.Tensor:
+def unit_activations(
+    a: torch.Tensor, # an activation: (B, d), (B, C, H, W) or (B, T, D)
+) -> torch.Tensor:   # (B, units): features, channels (mean over positions) or token features (mean over tokens)
     "`(B, units)`: per-unit activation -- `(B, d)` as is, `(B, C, H, W)` averaged over positions (units = channels), `(B, T, D)` averaged over tokens."
     if a.ndim == 2: return a
     if a.ndim == 4: return a.mean((2, 3))
@@ -179,8 +200,19 @@ def _batches(data, batch_size=256, resolution=None, mean=None, std=None, device=
         xb = imgs[i:i + batch_size].to(device)
         yield normalize_batch(xb, res, mean, std, interp=interp) if xb.dtype == torch.uint8 else xb.float()
 
-def top_activating(model: nn.Module, data, hook_name: str, unit: int, k: int = 16, batch_size: int = 256,
-                   resolution: int | None = None, mean=None, std=None, progress: bool = False, interp: str = 'bilinear'):
+def top_activating(
+    model: nn.Module,              # the model whose unit is ranked
+    data,                          # an ImageData, an (images, labels) pair, or a uint8 or normalised float image batch
+    hook_name: str,                # the activation the unit belongs to (see `hook_names`)
+    unit: int,                     # the unit: a feature or a channel index
+    k: int = 16,                   # how many images to return
+    batch_size: int = 256,         # images per forward pass
+    resolution: int | None = None, # side the images are resized to; None: the model's own, else the images'
+    mean=None,                     # per-channel normalisation mean; None: the data's (CIFAR's for a bare tensor)
+    std=None,                      # per-channel normalisation std; None: as `mean`
+    progress: bool = False,        # show a progress bar over the batches
+    interp: str = 'bilinear',      # resize method; 'area': the official checkpoints' preprocessing
+):                                 # `(indices, values)` of the top `k` images, largest activation first
     """`(indices, values)` of the `k` images of `data` on which `unit` of activation `hook_name` is largest, largest first.
     Images are fed at `resolution` (default: the model's own) with `interp`."""
     _check_names(model, [hook_name])
@@ -195,14 +227,25 @@ def top_activating(model: nn.Module, data, hook_name: str, unit: int, k: int = 1
     return best_i, best_v
 
 # %% ../nbs/14_interpret.ipynb #0015fee3
-def pixels_of(data, idx, mean=None, std=None) -> torch.Tensor:
+def pixels_of(
+    data,           # an ImageData, an (images, labels) pair, or an image batch
+    idx,            # indices of the images wanted
+    mean=None,      # normalisation of float images, to undo; None: the data's (CIFAR's for a bare tensor)
+    std=None,       # as `mean`
+) -> torch.Tensor:  # (N, C, H, W) floats in [0, 1]
     "Images `idx` of `data` as floats in [0, 1] for display (normalised float images are un-normalised with `mean`/`std`)."
     imgs = _images_of(data)[idx]
     if imgs.dtype == torch.uint8: return imgs.float() / 255
     _, _, mean, std = _stats(data, None, mean, std)
     return (imgs.float() * torch.tensor(std).view(1, -1, 1, 1) + torch.tensor(mean).view(1, -1, 1, 1)).clamp(0, 1)
 
-def image_grid(fig, images, titles=(), cols=None, suptitle=None):
+def image_grid(
+    fig,            # the matplotlib figure to draw on
+    images,         # an (N, C, H, W) batch, or a list of (C, H, W) images, in [0, 1]; 1 channel is drawn in grey
+    titles=(),      # a title per image (the first ones, if fewer)
+    cols=None,      # images per row; None: about the square root of N
+    suptitle=None,  # the figure's title; None: none
+):                  # `fig`
     "Draw `images` in [0, 1] -- an (N, C, H, W) batch, or a list of (C, H, W) images of any sizes -- on `fig` as a grid, with optional titles."
     n = len(images); cols = cols or max(1, math.ceil(math.sqrt(n))); rows = max(1, math.ceil(n / cols))
     axs = fig.subplots(rows, cols, squeeze=False)
@@ -215,8 +258,19 @@ def image_grid(fig, images, titles=(), cols=None, suptitle=None):
     if suptitle: fig.suptitle(suptitle, fontsize=9)
     return fig
 
-def plot_top_images(model: nn.Module, data, hook_name: str, unit: int, k: int = 16, batch_size: int = 256,
-                    resolution: int | None = None, mean=None, std=None, title: str | None = None, interp: str = 'bilinear'):
+def plot_top_images(
+    model: nn.Module,              # the model whose unit is shown
+    data,                          # the images, as for `top_activating`
+    hook_name: str,                # the activation the unit belongs to
+    unit: int,                     # the unit: a feature or a channel index
+    k: int = 16,                   # how many images to show (8 a row)
+    batch_size: int = 256,         # images per forward pass
+    resolution: int | None = None, # side the images are resized to; None: the model's own
+    mean=None,                     # normalisation mean; None: the data's
+    std=None,                      # normalisation std; None: the data's
+    title: str | None = None,      # the figure's title; None: model, layer and unit
+    interp: str = 'bilinear',      # resize method; 'area': the official checkpoints' preprocessing
+):                                 # the figure, each image titled with its activation
     "Figure of the `k` top-activating images of `unit` at `hook_name` (titles: the activation)."
     idx, val = top_activating(model, data, hook_name, unit, k, batch_size, resolution, mean, std, interp=interp)
     cols = min(8, len(idx)); rows = math.ceil(len(idx) / cols)
@@ -232,13 +286,51 @@ def _fourier_scale(resolution: int, decay: float = 1.0) -> torch.Tensor:
     fy = torch.fft.fftfreq(resolution)[:, None]; fx = torch.fft.rfftfreq(resolution)[None]
     return 1 / (fy ** 2 + fx ** 2).sqrt().clamp_min(1 / resolution) ** decay          # (R, R//2 + 1)
 
-def total_variation(img: torch.Tensor) -> torch.Tensor:
+def total_variation(
+    img: torch.Tensor, # an image or batch (..., H, W)
+) -> torch.Tensor:     # a scalar: vertical plus horizontal mean absolute difference
     "Mean absolute difference of vertically and horizontally neighbouring pixels of `img` (..., H, W)."
     return (img[..., 1:, :] - img[..., :-1, :]).abs().mean() + (img[..., :, 1:] - img[..., :, :-1]).abs().mean()
 
-def visualize_unit(model: nn.Module, hook_name: str, unit: int, resolution: int = 32, mean=CIFAR_MEAN, std=CIFAR_STD,
-                   steps: int = 256, lr: float | None = None, jitter: int = 2, tv_weight: float = 0.0, param: str = 'fourier',
-                   init_sd: float = 0.25, seed: int = 0, in_chans: int = 3, progress: bool = False, return_trace: bool = False):
+def _image_param(param: str, in_chans: int, R: int, init_sd: float, g: torch.Generator, dev):
+    "The parameters a visualisation optimises (drawn from `g`) and the function that maps them to an image (C, R, R) in [0, 1]."
+    if param == 'fourier':
+        coef = (torch.randn(in_chans, R, R // 2 + 1, 2, generator=g) * init_sd).to(dev).requires_grad_()
+        scale, color = _fourier_scale(R).to(dev), (_COLOR if in_chans == 3 else torch.eye(in_chans)).to(dev)
+        def image():
+            img = torch.fft.irfft2(torch.view_as_complex(coef) * scale, s=(R, R), norm='ortho') / 4
+            return torch.sigmoid(torch.einsum('cd,dhw->chw', color, img))
+        return coef, image
+    coef = (torch.randn(in_chans, R, R, generator=g) * init_sd).to(dev).requires_grad_()
+    return coef, lambda: torch.sigmoid(coef)
+
+def _unit_act(model: nn.Module, hook_name: str, unit: int, x: torch.Tensor) -> torch.Tensor:
+    "The activation of `unit` at `hook_name` on one normalised image `x` (C, H, W), with its graph; the forward stops there."
+    store = {}
+    with _hooks(model, [hook_name], store, detach=False, stop=True): model(x[None])
+    a = unit_activations(store[hook_name])
+    if not 0 <= unit < a.shape[1]: raise MlpscaleError(f"unit={unit} is out of range: {hook_name} has {a.shape[1]} units (0..{a.shape[1] - 1})")
+    return a[0, unit]
+
+# %% ../nbs/14_interpret.ipynb #35f1b463
+def visualize_unit(
+    model: nn.Module,          # the model whose unit is visualised (its gradients are not touched)
+    hook_name: str,            # the activation the unit belongs to (see `hook_names`)
+    unit: int,                 # the unit: a feature or a channel index
+    resolution: int = 32,      # side of the image, in pixels
+    mean=CIFAR_MEAN,           # per-channel mean the model's inputs are normalised with
+    std=CIFAR_STD,             # per-channel std the model's inputs are normalised with
+    steps: int = 256,          # Adam steps; 0: the random start image
+    lr: float | None = None,   # Adam's step size; None: 0.05 for 'fourier', 0.5 for 'pixel'
+    jitter: int = 2,           # largest random shift of the image per step, in pixels; 0: none
+    tv_weight: float = 0.0,    # weight of the total-variation penalty; 0: none
+    param: str = 'fourier',    # 'fourier' (decorrelated, 1/frequency-scaled) or 'pixel'
+    init_sd: float = 0.25,     # std of the start's noise on the parameters
+    seed: int = 0,             # seed of the start noise and of the jitter
+    in_chans: int = 3,         # channels of the image
+    progress: bool = False,    # show a progress bar over the steps
+    return_trace: bool = False, # also return the unit's activation at each step, and on the final image
+):                              # the image (C, R, R) in [0, 1] on the CPU; with `return_trace`, `(image, trace)`
     """An image `(C, R, R)` in [0, 1] that maximises `unit` of `hook_name`, by `steps` of Adam from noise (see above).
     `lr`: Adam's step (default 0.05 for 'fourier', as Lucid, 0.5 for 'pixel'); `init_sd`: the start's noise. `return_trace=True` also returns the unit's activation at each step."""
     check_choice('param', param, ('fourier', 'pixel'))
@@ -246,25 +338,12 @@ def visualize_unit(model: nn.Module, hook_name: str, unit: int, resolution: int 
     if steps < 0 or jitter < 0: raise MlpscaleError(f"steps={steps} and jitter={jitter} must be >= 0")
     dev, R = _device(model), resolution
     g = torch.Generator().manual_seed(seed)
-    if param == 'fourier':
-        coef = (torch.randn(in_chans, R, R // 2 + 1, 2, generator=g) * init_sd).to(dev).requires_grad_()
-        scale, color = _fourier_scale(R).to(dev), (_COLOR if in_chans == 3 else torch.eye(in_chans)).to(dev)
-        def image():
-            img = torch.fft.irfft2(torch.view_as_complex(coef) * scale, s=(R, R), norm='ortho') / 4
-            return torch.sigmoid(torch.einsum('cd,dhw->chw', color, img))
-    else:
-        coef = (torch.randn(in_chans, R, R, generator=g) * init_sd).to(dev).requires_grad_()
-        def image(): return torch.sigmoid(coef)
+    coef, image = _image_param(param, in_chans, R, init_sd, g, dev)
     m = torch.as_tensor(mean, dtype=torch.float32, device=dev).view(-1, 1, 1)
     s = torch.as_tensor(std, dtype=torch.float32, device=dev).view(-1, 1, 1)
     opt = torch.optim.Adam([coef], lr=lr or (0.05 if param == 'fourier' else 0.5))
     trace = []
-    def unit_act(img):
-        store = {}
-        with _hooks(model, [hook_name], store, detach=False, stop=True): model(((img - m) / s)[None])
-        a = unit_activations(store[hook_name])
-        if not 0 <= unit < a.shape[1]: raise MlpscaleError(f"unit={unit} is out of range: {hook_name} has {a.shape[1]} units (0..{a.shape[1] - 1})")
-        return a[0, unit]
+    def unit_act(img): return _unit_act(model, hook_name, unit, (img - m) / s)
     with _eval_mode(model):
         for _ in tqdm(range(steps), desc=f'visualising {hook_name}[{unit}]', disable=not progress, leave=False):
             img = image()
@@ -281,8 +360,18 @@ def visualize_unit(model: nn.Module, hook_name: str, unit: int, resolution: int 
     return (final.cpu(), trace) if return_trace else final.cpu()
 
 # %% ../nbs/14_interpret.ipynb #ac38a09c
-def layer_features(model: nn.Module, data, hook_names: Sequence[str] | None = None, pool: int | None = 2, batch_size: int = 256,
-                   resolution: int | None = None, mean=None, std=None, progress: bool = False, interp: str = 'bilinear') -> dict:
+def layer_features(
+    model: nn.Module,                         # the model whose layers are read
+    data,                                     # an ImageData, an (images, labels) pair, or an image batch
+    hook_names: Sequence[str] | None = None,  # the activations; None: `depth_hooks(model)`
+    pool: int | None = 2,                     # `reduce_features`'s grid side for maps; None: flatten everything
+    batch_size: int = 256,                    # images per forward pass
+    resolution: int | None = None,            # side the images are resized to; None: the model's own
+    mean=None,                                # normalisation mean; None: the data's (CIFAR's for a bare tensor)
+    std=None,                                 # normalisation std; None: as `mean`
+    progress: bool = False,                   # show a progress bar over the batches
+    interp: str = 'bilinear',                 # resize method; 'area': the official checkpoints' preprocessing
+) -> dict:                                    # `{name: (N, d) float features on the CPU}`
     """`{name: (N, d) features}` of `data` at each activation (default `depth_hooks(model)`), reduced by `reduce_features(a, pool)`,
     on the CPU. Images are fed at `resolution` (default: the model's own) with `interp`."""
     names = _check_names(model, depth_hooks(model) if hook_names is None else hook_names)
@@ -292,6 +381,7 @@ def layer_features(model: nn.Module, data, hook_names: Sequence[str] | None = No
         for n in names: feats[n].append(reduce_features(acts[n].float(), pool).cpu())
     return {n: torch.cat(v) for n, v in feats.items()}
 
+# %% ../nbs/14_interpret.ipynb #52fbe576
 def _standardize(Xtr, Xte):
     mu, sd = Xtr.mean(0), Xtr.std(0).clamp_min(1e-6)
     return (Xtr - mu) / sd, (Xte - mu) / sd
@@ -305,9 +395,18 @@ def _ridge(X, Y):
     s, V = torch.linalg.eigh(X @ X.T); VtY = V.T @ Y           # dual form: W = X^T (X X^T + lam I)^-1 Y
     return (lambda lam: X.T @ (V @ (VtY / (s.clamp_min(0) + lam)[:, None]))), s.clamp_min(0).mean().item()
 
-def probe_accuracy(Xtr: torch.Tensor, ytr: torch.Tensor, Xte: torch.Tensor, yte: torch.Tensor, method: str = 'ridge',
-                   alphas: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0), val_frac: float = 0.2, steps: int = 100,
-                   weight_decay: float = 1e-4, seed: int = 0) -> float:
+def probe_accuracy(
+    Xtr: torch.Tensor,     # training features (N, d)
+    ytr: torch.Tensor,     # training labels (N,), class indices
+    Xte: torch.Tensor,     # test features (M, d)
+    yte: torch.Tensor,     # test labels (M,)
+    method: str = 'ridge', # 'ridge' (closed form on one-hot targets) or 'logistic' (softmax regression, L-BFGS)
+    alphas: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0), # ridge strengths tried, relative to the mean eigenvalue of the Gram matrix
+    val_frac: float = 0.2, # share of the training set held out to pick the ridge strength
+    steps: int = 100,      # L-BFGS iterations ('logistic')
+    weight_decay: float = 1e-4, # L2 penalty on the weights ('logistic')
+    seed: int = 0,         # seed of the held-out split
+) -> float:                # the share of test examples classified correctly
     "Test accuracy of a linear classifier fit on features `Xtr` (N, d) with labels `ytr` (see above)."
     check_choice('method', method, ('ridge', 'logistic'))
     if len(Xtr) != len(ytr) or len(Xte) != len(yte): raise MlpscaleError(f"features and labels differ in length: {len(Xtr)}/{len(ytr)} train, {len(Xte)}/{len(yte)} test")
@@ -336,9 +435,21 @@ def probe_accuracy(Xtr: torch.Tensor, ytr: torch.Tensor, Xte: torch.Tensor, yte:
     with torch.no_grad(): return (lin(Xte).argmax(1) == yte).double().mean().item()
 
 # %% ../nbs/14_interpret.ipynb #1056f244
-def linear_probes(model: nn.Module, train_data, test_data, hook_names: Sequence[str] | None = None, pool: int | None = 2,
-                  method: str = 'ridge', batch_size: int = 256, resolution: int | None = None, mean=None, std=None,
-                  progress: bool = False, interp: str = 'bilinear', **kw) -> dict:
+def linear_probes(
+    model: nn.Module,                         # the model whose layers are probed
+    train_data,                               # images with labels: an ImageData or an (images, labels) pair
+    test_data,                                # the same, for the test accuracy
+    hook_names: Sequence[str] | None = None,  # the activations probed; None: `depth_hooks(model)`
+    pool: int | None = 2,                     # `reduce_features`'s grid side for maps; None: flatten everything
+    method: str = 'ridge',                    # 'ridge' or 'logistic' (see `probe_accuracy`)
+    batch_size: int = 256,                    # images per forward pass
+    resolution: int | None = None,            # side the images are resized to; None: the model's own
+    mean=None,                                # normalisation mean; None: the data's
+    std=None,                                 # normalisation std; None: the data's
+    progress: bool = False,                   # show a progress bar over the layers
+    interp: str = 'bilinear',                 # resize method; 'area': the official checkpoints' preprocessing
+    **kw,                                     # passed to `probe_accuracy` (`alphas`, `steps`, `seed`, ...)
+) -> dict:                                    # `{layer: probe test accuracy}`, in the order of the layers
     """`{layer: test accuracy}` of a linear probe on each activation (default `depth_hooks(model)`). Data: ImageData or
     `(images, labels)`, fed as `layer_features` feeds it; `kw` go to `probe_accuracy`."""
     ytr, yte = _labels_of(train_data), _labels_of(test_data)
@@ -347,7 +458,12 @@ def linear_probes(model: nn.Module, train_data, test_data, hook_names: Sequence[
     return {n: probe_accuracy(ftr[n], ytr, fte[n], yte, method, **kw)
             for n in tqdm(ftr, desc='probes', disable=not progress, leave=False)}
 
-def plot_probes(results: dict, ax=None, title: str = 'linear probe accuracy by depth', chance: float | None = None):
+def plot_probes(
+    results: dict,                                  # `{model name: {layer: accuracy}}`, e.g. from `linear_probes`
+    ax=None,                                        # the axes to draw on; None: a new figure
+    title: str = 'linear probe accuracy by depth',  # the axes' title
+    chance: float | None = None,                    # draw a dotted line at this accuracy; None: none
+):                                                  # the figure
     "Probe accuracy against relative depth (0: first layer probed, 1: last) for `{model name: {layer: accuracy}}`. Returns the figure."
     if ax is None: _, ax = plt.subplots(figsize=(5.5, 3.5))
     for i, (name, r) in enumerate(results.items()):
@@ -363,7 +479,10 @@ def _centred_gram(X: torch.Tensor) -> torch.Tensor:
     X = X.flatten(1).double(); X = X - X.mean(0)
     return X @ X.T
 
-def linear_cka(X: torch.Tensor, Y: torch.Tensor) -> float:
+def linear_cka(
+    X: torch.Tensor, # one representation (n, ...) of n examples
+    Y: torch.Tensor, # another (n, ...) of the same examples, in the same order
+) -> float:          # in [0, 1]: 1 for representations equal up to rotation and scale; NaN if one is constant
     "Linear CKA between representations `X` (n, ...) and `Y` (n, ...) of the same n examples."
     if len(X) != len(Y): raise MlpscaleError(f"X and Y must hold the same examples: {len(X)} vs {len(Y)} rows")
     X, Y = X.flatten(1).double(), Y.flatten(1).double()
@@ -376,9 +495,20 @@ def linear_cka(X: torch.Tensor, Y: torch.Tensor) -> float:
     return (num / den).item() if den > 0 else float('nan')
 
 # %% ../nbs/14_interpret.ipynb #79c245ac
-def cka_matrix(model_a: nn.Module, model_b: nn.Module, x, hooks_a: Sequence[str] | None = None, hooks_b: Sequence[str] | None = None,
-               pool: int | None = 4, batch_size: int = 256, resolution: int | None = None, mean=None, std=None,
-               interp: str = 'bilinear', interp_b: str | None = None) -> torch.Tensor:
+def cka_matrix(
+    model_a: nn.Module,                    # the model of the rows
+    model_b: nn.Module,                    # the model of the columns (may be `model_a`)
+    x,                                     # the images both see: an ImageData, a uint8 batch or a normalised float batch
+    hooks_a: Sequence[str] | None = None,  # model a's layers; None: `depth_hooks(model_a)`
+    hooks_b: Sequence[str] | None = None,  # model b's layers; None: `depth_hooks(model_b)`
+    pool: int | None = 4,                  # `reduce_features`'s grid side for maps; None: flatten everything
+    batch_size: int = 256,                 # images per forward pass
+    resolution: int | None = None,         # side uint8 images are resized to; None: each model's own
+    mean=None,                             # normalisation mean; None: the data's (CIFAR's for a bare tensor)
+    std=None,                              # normalisation std; None: as `mean`
+    interp: str = 'bilinear',              # resize method for model a ('area': the official checkpoints' preprocessing)
+    interp_b: str | None = None,           # resize method for model b; None: `interp`
+) -> torch.Tensor:                         # (len(hooks_a), len(hooks_b)) linear CKA values
     """Linear CKA `(len(hooks_a), len(hooks_b))` between layers of two models (default `depth_hooks`) on the same images `x`
     (ImageData, uint8 or normalised float batch). Features as `layer_features(..., pool)`: uint8 images reach each model at
     `resolution`, by default each at its own, resized with `interp` (model b: `interp_b`, by default the same)."""
@@ -390,8 +520,16 @@ def cka_matrix(model_a: nn.Module, model_b: nn.Module, x, hooks_a: Sequence[str]
     na, nb = {k: g.norm() for k, g in ga.items()}, {k: g.norm() for k, g in gb.items()}
     return torch.tensor([[((ga[i] * gb[j]).sum() / (na[i] * nb[j])).item() for j in gb] for i in ga])
 
-def plot_cka(matrix: torch.Tensor, names_a: Sequence[str], names_b: Sequence[str], title: str = 'linear CKA',
-             label_a: str = '', label_b: str = '', ax=None, annotate: bool | None = None):
+def plot_cka(
+    matrix: torch.Tensor,          # a CKA matrix, e.g. from `cka_matrix`
+    names_a: Sequence[str],        # the rows' layer names (drawn without '.out')
+    names_b: Sequence[str],        # the columns' layer names
+    title: str = 'linear CKA',     # the axes' title
+    label_a: str = '',             # the y-axis label: model a
+    label_b: str = '',             # the x-axis label: model b
+    ax=None,                       # the axes to draw on; None: a new figure
+    annotate: bool | None = None,  # write each value in its cell; None: when there are at most 150 cells
+):                                 # the figure
     "Heat map of a CKA `matrix` (rows: `names_a` of model `label_a`, columns: `names_b`). Returns the figure."
     m = torch.as_tensor(matrix).float()
     if tuple(m.shape) != (len(names_a), len(names_b)): raise MlpscaleError(f"matrix is {tuple(m.shape)}, names are {len(names_a)} x {len(names_b)}")
@@ -420,8 +558,33 @@ def _text_output(text: str) -> dict: return {'output_type': 'stream', 'name': 's
 def _layers_for(model):
     return hook_names(model) if isinstance(model, (BottleneckMLP, StandardMLP)) else depth_hooks(model)
 
+def _draw_panels(panels: dict, entry: tuple, layer: str, unit: int, s: torch.Tensor, imgs, k: int, vis_steps: int) -> torch.Tensor:
+    "Redraw the explorer's panels for `unit` of `layer` of `entry` (model, resolution, mean, std); `s`: the layer's (N, units) activations over `imgs`. Returns the top values."
+    model, res, mean, std = entry
+    if layer == 'linear_in.out' and isinstance(model, (BottleneckMLP, StandardMLP)) and not hasattr(model, 'patch_embed'):
+        w = first_layer_images(model, res)[unit].float().cpu(); w = (w - w.min()) / (w.max() - w.min()).clamp_min(1e-12)
+        fig = Figure(figsize=(1.8, 2.0)); image_grid(fig, w[None], suptitle='first-layer weights')
+        panels['weights'].outputs = (_fig_output(fig),)
+    else:
+        panels['weights'].outputs = (_text_output('first-layer weights: only for linear_in units of plain MLPs'),)
+    v, i = s[:, unit].topk(min(k, len(s)))
+    fig = Figure(figsize=(min(k, 4) * 0.9, math.ceil(k / 4) * 1.0 + 0.3))
+    image_grid(fig, pixels_of(imgs, i), [f'{a:.2f}' for a in v.tolist()], min(k, 4), suptitle=f'top {len(i)} of {len(s)} images')
+    panels['top'].outputs = (_fig_output(fig),)
+    img = visualize_unit(model, layer, unit, res, mean, std, steps=vis_steps)
+    fig = Figure(figsize=(1.8, 2.0)); image_grid(fig, img[None], suptitle=f'visualisation ({vis_steps} steps)')
+    panels['vis'].outputs = (_fig_output(fig),)
+    return v
+
 # %% ../nbs/14_interpret.ipynb #b24c9b1d
-def explorer(models: dict, data, k: int = 8, vis_steps: int = 32, max_images: int = 512, batch_size: int = 256):
+def explorer(
+    models: dict,           # `{name: (model, resolution, mean, std)}`
+    data,                   # the images to rank: an ImageData, an (images, labels) pair or an image batch
+    k: int = 8,             # top images shown per unit
+    vis_steps: int = 32,    # Adam steps of each feature visualisation
+    max_images: int = 512,  # only the first this many images of `data` are ranked
+    batch_size: int = 256,  # images per forward pass
+):                          # an ipywidgets `VBox`, with `.controls`, `.panels` and `.update()`
     """An ipywidgets explorer of `models` (`{name: (model, resolution, mean, std)}`) on the images of `data`: model, layer and
     unit pickers; the unit's first-layer weights (plain MLPs), its `k` top images among the first `max_images`, its visualisation."""
     if not models: raise MlpscaleError("models is empty; pass {name: (model, resolution, mean, std)}")
@@ -447,25 +610,12 @@ def explorer(models: dict, data, k: int = 8, vis_steps: int = 32, max_images: in
     def update(*_):
         if busy[0]: return
         mname, layer, unit = w_model.value, w_layer.value, w_unit.value
-        model, res, mean, std = models[mname]
         s = unit_scores(mname, layer)
         if w_unit.max != s.shape[1] - 1:
             busy[0] = True
             try: w_unit.max = s.shape[1] - 1; unit = w_unit.value
             finally: busy[0] = False
-        if layer == 'linear_in.out' and isinstance(model, (BottleneckMLP, StandardMLP)) and not hasattr(model, 'patch_embed'):
-            w = first_layer_images(model, res)[unit].float().cpu(); w = (w - w.min()) / (w.max() - w.min()).clamp_min(1e-12)
-            fig = Figure(figsize=(1.8, 2.0)); image_grid(fig, w[None], suptitle='first-layer weights')
-            panels['weights'].outputs = (_fig_output(fig),)
-        else:
-            panels['weights'].outputs = (_text_output('first-layer weights: only for linear_in units of plain MLPs'),)
-        v, i = s[:, unit].topk(min(k, len(s)))
-        fig = Figure(figsize=(min(k, 4) * 0.9, math.ceil(k / 4) * 1.0 + 0.3))
-        image_grid(fig, pixels_of(imgs, i), [f'{a:.2f}' for a in v.tolist()], min(k, 4), suptitle=f'top {len(i)} of {len(s)} images')
-        panels['top'].outputs = (_fig_output(fig),)
-        img = visualize_unit(model, layer, unit, res, mean, std, steps=vis_steps)
-        fig = Figure(figsize=(1.8, 2.0)); image_grid(fig, img[None], suptitle=f'visualisation ({vis_steps} steps)')
-        panels['vis'].outputs = (_fig_output(fig),)
+        v = _draw_panels(panels, models[mname], layer, unit, s, imgs, k, vis_steps)
         status.value = f'<b>{mname}</b> {layer} unit {unit} of {s.shape[1]}: mean activation {s[:, unit].mean():.3f}, max {v[0]:.3f}'
 
     def on_model(change):
@@ -497,8 +647,14 @@ def _check_feed(role: str, src, model: nn.Module, data: ImageData, resolution: i
         raise MlpscaleError(f"{role}: checkpoint {src} predicts {n_out:,} classes; {data.name} has {data.num_classes}: fine-tune it on {data.name} first "
                             f"(mlpscale train --checkpoint {src} --dataset {data.name})")
 
-def comparison_models(names: dict, train_data: ImageData, test_data: ImageData, checkpoints: dict | None = None,
-                      out_dir=None, **train_kw) -> tuple[dict, dict]:
+def comparison_models(
+    names: dict,                     # `{role: registry name}`, e.g. `{'MLP': 'B_6-Wi_512', 'CNN': 'ResNet_18-Wi_64'}`
+    train_data: ImageData,           # the data a role without a checkpoint is trained on (its `dataset` is in `train_kw`)
+    test_data: ImageData,            # the data every model is checked against and scored on
+    checkpoints: dict | None = None, # `{role in lower case: run folder, weights file or published name}`; None or empty values: train
+    out_dir=None,                    # where trained roles get their run folders (`out_dir/<role>`); None: a new temporary folder
+    **train_kw,                      # `TrainConfig` fields of the training (`dataset`, `epochs`, `lr`, ...)
+) -> tuple[dict, dict]:              # `({role: model in eval mode}, {role: name, params, resolution, interp, source, test_top1})`
     """`({role: model}, {role: info})` for `names` (`{role: registry name}`, e.g. `{'MLP': 'B_6-Wi_512', 'CNN': ...}`): loaded
     from `checkpoints[role.lower()]` where given, else trained (`TrainConfig(model=name, out_dir=out_dir/role, **train_kw)`).
     `info`: name, parameters, the resolution and preprocessing it is fed with, its top-1 on `test_data`, where it came from."""

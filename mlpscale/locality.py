@@ -33,7 +33,11 @@ def _first_layer(model: nn.Module, resolution: int, in_chans: int = 3) -> torch.
                             f"{in_chans * resolution ** 2}; pass the resolution it was built for")
     return lin.weight.view(lin.out_features, in_chans, resolution, resolution)
 
-def first_layer_images(model: nn.Module, resolution: int, in_chans: int = 3) -> torch.Tensor:
+def first_layer_images(
+    model: nn.Module,   # a plain MLP (B_..., S_...) whose `linear_in` sees the flattened pixels
+    resolution: int,    # the image side the model was built for, in pixels
+    in_chans: int = 3,  # input channels
+) -> torch.Tensor:      # (units, in_chans, resolution, resolution), detached
     "The first layer's weights as images: `(units, C, H, W)`, detached."
     return _first_layer(model, resolution, in_chans).detach()
 
@@ -42,11 +46,15 @@ def _grid(resolution: int, device=None, dtype=torch.float32):
     r = torch.arange(resolution, device=device, dtype=dtype)
     return torch.meshgrid(r, r, indexing='ij')   # (ys, xs), each (R, R)
 
-def weight_mass(images: torch.Tensor) -> torch.Tensor:
+def weight_mass(
+    images: torch.Tensor,  # weight images (U, C, H, W)
+) -> torch.Tensor:         # (U, H, W): the squared weights summed over channels
     "Per-pixel mass of weight images `(U, C, H, W)`: the energy `w^2` summed over channels, `(U, H, W)`."
     return images.pow(2).sum(1)
 
-def mass_centres(mass: torch.Tensor) -> torch.Tensor:
+def mass_centres(
+    mass: torch.Tensor,  # non-negative maps (U, H, W), e.g. `weight_mass`
+) -> torch.Tensor:       # (U, 2): (y, x) of each centre of mass, in pixels (pixel centres at 0 .. R-1)
     "Centre of mass `(y, x)` of each `(H, W)` map in `mass` `(U, H, W)`: `(U, 2)`, in pixels."
     ys, xs = _grid(mass.shape[-1], mass.device, mass.dtype)
     tot = mass.sum((1, 2)).clamp_min(1e-30)
@@ -56,7 +64,10 @@ def _window_lo(centres: torch.Tensor, k: int, resolution: int) -> torch.Tensor:
     "Top-left corner of the k x k window around each centre, shifted inside the image."
     return (centres.round() - (k - 1) // 2).clamp(0, resolution - k).long()
 
-def unit_locality(images: torch.Tensor, k: int = 3) -> dict:
+def unit_locality(
+    images: torch.Tensor,  # weight images (U, C, H, W), square
+    k: int = 3,            # side of the window around each centre, 1 .. H
+) -> dict:                 # 'centre' (U, 2), 'spread' (U,) in pixels, 'window' (U,) mass fraction in [0, 1]
     "Per-unit `centre` `(U, 2)`, `spread` (rms distance of the mass from its centre, pixels) and `window` (mass fraction in a k x k window)."
     if images.ndim != 4: raise MlpscaleError(f"weight images must be (units, C, H, W), got shape {tuple(images.shape)}")
     R = images.shape[-1]
@@ -73,12 +84,19 @@ def unit_locality(images: torch.Tensor, k: int = 3) -> dict:
     window = (mass * (iny & inx)).sum((1, 2)) / tot
     return {'centre': c, 'spread': spread, 'window': window}
 
-def uniform_spread(resolution: int) -> float:
+def uniform_spread(
+    resolution: int,  # the image side R, in pixels
+) -> float:           # the spread, in pixels
     "Spread (pixels) of mass spread evenly over an R x R grid: `sqrt((R^2 - 1) / 6)`."
     return math.sqrt((resolution ** 2 - 1) / 6)
 
 # %% ../nbs/09_locality.ipynb #9892b7b2
-def locality_summary(model: nn.Module, resolution: int, k: int = 3, in_chans: int = 3) -> dict:
+def locality_summary(
+    model: nn.Module,   # a plain MLP (B_..., S_...)
+    resolution: int,    # the image side it was built for, in pixels
+    k: int = 3,         # side of the window of `mean_window`
+    in_chans: int = 3,  # input channels
+) -> dict:              # mean_spread, median_spread, uniform_spread (pixels), mean_window (fraction), k, units
     "Mean and median spread, mean window fraction of the first layer of `model`, with the uniform spread for reference."
     loc = unit_locality(first_layer_images(model, resolution, in_chans), k)
     return {'mean_spread': loc['spread'].mean().item(), 'median_spread': loc['spread'].median().item(),
@@ -86,12 +104,21 @@ def locality_summary(model: nn.Module, resolution: int, k: int = 3, in_chans: in
             'units': len(loc['spread'])}
 
 # %% ../nbs/09_locality.ipynb #d5331f93
-def learned_centres(model: nn.Module, resolution: int, in_chans: int = 3) -> nn.Parameter:
+def learned_centres(
+    model: nn.Module,   # a plain MLP (B_..., S_...)
+    resolution: int,    # the image side it was built for, in pixels
+    in_chans: int = 3,  # input channels
+) -> nn.Parameter:      # (units, 2) float32 (y, x), in pixels
     "A `(units, 2)` parameter of first-layer centres, initialised at the mass centres (add it to the optimiser)."
     return nn.Parameter(mass_centres(weight_mass(first_layer_images(model, resolution, in_chans).float())))
 
-def locality_penalty(model: nn.Module, resolution: int, centres: str | torch.Tensor = 'mass', power: float = 2,
-                     in_chans: int = 3) -> torch.Tensor:
+def locality_penalty(
+    model: nn.Module,                        # a plain MLP (B_..., S_...); the gradient reaches `linear_in.weight`
+    resolution: int,                         # the image side it was built for, in pixels
+    centres: str | torch.Tensor = 'mass',    # 'mass': each unit's current centre of mass (detached); or a (units, 2) tensor in pixels
+    power: float = 2,                        # exponent of the distance, > 0 (2: the mean squared spread / R^2)
+    in_chans: int = 3,                       # input channels
+) -> torch.Tensor:                           # a scalar, distances in image sides (about 1/6 for uniform units at power 2)
     "Differentiable locality penalty of the first layer: mean over units of the mass-weighted `(distance / R) ** power` from each unit's centre."
     w = _first_layer(model, resolution, in_chans)
     mass = w.float().pow(2).sum(1)                              # (U, R, R), in the graph
@@ -108,8 +135,14 @@ def locality_penalty(model: nn.Module, resolution: int, centres: str | torch.Ten
     return ((mass * dist).sum((1, 2)) / mass.sum((1, 2)).clamp_min(1e-30)).mean()
 
 # %% ../nbs/09_locality.ipynb #38573a85
-def prune_to_locality(model: nn.Module, k: int, resolution: int, how: str = 'nearest', window: int | None = None,
-                      in_chans: int = 3) -> tuple[torch.Tensor, float]:
+def prune_to_locality(
+    model: nn.Module,          # a plain MLP (B_..., S_...); its `linear_in` gets a pruning mask
+    k: int,                    # pixels kept per unit, 1 .. resolution^2
+    resolution: int,           # the image side it was built for, in pixels
+    how: str = 'nearest',      # 'nearest': the k pixels nearest the centre of mass; 'window': the k strongest inside a window
+    window: int | None = None, # side of the window of how='window'; None: the smallest odd side with at least 4k pixels
+    in_chans: int = 3,         # input channels
+) -> tuple[torch.Tensor, float]:  # (the bool mask, shaped like `linear_in.weight`; the fraction of weights kept)
     "Keep `k` pixels per first-layer unit (nearest its centre, or largest within a window), zero and mask the rest; returns `(mask, fraction kept)`."
     check_choice('how', how, ('nearest', 'window'))
     R = resolution
@@ -136,14 +169,23 @@ def prune_to_locality(model: nn.Module, k: int, resolution: int, how: str = 'nea
     prune.custom_from_mask(lin, 'weight', mask.to(lin.weight.dtype))
     return lin.weight_mask.bool(), lin.weight_mask.float().mean().item()
 
-def finalize_pruning(model: nn.Module) -> nn.Module:
+def finalize_pruning(
+    model: nn.Module,  # a model whose `linear_in` may carry a pruning mask
+) -> nn.Module:        # the same model, changed in place
     "Make the first-layer pruning permanent: a plain `linear_in.weight` with the zeros, no mask (saves and loads like any model)."
     if prune.is_pruned(model.linear_in): prune.remove(model.linear_in, 'weight')
     return model
 
 # %% ../nbs/09_locality.ipynb #c7ccc957
-def plot_first_layer(model: nn.Module, resolution: int, n: int = 64, sort_by: str = 'spread', k: int = 3, in_chans: int = 3,
-                     title: str | None = None):
+def plot_first_layer(
+    model: nn.Module,          # a plain MLP (B_..., S_...)
+    resolution: int,           # the image side it was built for, in pixels
+    n: int = 64,               # how many units to show, sampled evenly along the sort order
+    sort_by: str = 'spread',   # 'spread' (smallest first), 'window' (largest first) or 'none' (unit order)
+    k: int = 3,                # window side of the 'window' measure
+    in_chans: int = 3,         # input channels (3: shown as RGB; else the channel mean in grey)
+    title: str | None = None,  # the figure's title; None: the model's name and the sort
+):
     "Figure of `n` first-layer weight images (each scaled to [0, 1]), sorted by `sort_by` ('spread', 'window' or 'none'), most local first."
     check_choice('sort_by', sort_by, ('spread', 'window', 'none'))
     imgs = first_layer_images(model, resolution, in_chans).float().cpu()
@@ -163,7 +205,12 @@ def plot_first_layer(model: nn.Module, resolution: int, n: int = 64, sort_by: st
     fig.tight_layout()
     return fig
 
-def plot_spread_hist(models: dict, resolution: int, bins: int = 30, in_chans: int = 3):
+def plot_spread_hist(
+    models: dict,       # label -> model, or label -> per-unit spreads (a tensor)
+    resolution: int,    # the image side, in pixels
+    bins: int = 30,     # histogram bins, from 0 to 1.1 x the uniform spread
+    in_chans: int = 3,  # input channels
+):
     "Histograms of per-unit spread for each model in `models` (name -> model, or name -> spreads tensor), with the uniform reference."
     fig, ax = plt.subplots(figsize=(5, 3))
     for name, m in models.items():

@@ -30,8 +30,15 @@ from .data import ImageData, normalize_batch
 from .interpret import hook_points, run_with_cache, unit_activations
 
 # %% ../nbs/15_mechinterp.ipynb #d201ad2d
-def model_inputs(data, model: nn.Module | None = None, resolution: int | None = None, limit: int | None = None,
-                 interp: str = 'bilinear', mean=None, std=None) -> tuple[torch.Tensor, torch.Tensor]:
+def model_inputs(
+    data,                             # an `ImageData` (uint8 images and labels)
+    model: nn.Module | None = None,   # the model whose resolution the images are resized to
+    resolution: int | None = None,    # the side in pixels, instead of the model's
+    limit: int | None = None,         # take only the first `limit` images; None: all
+    interp: str = 'bilinear',         # resize method; 'area': the official checkpoints' preprocessing
+    mean=None,                        # normalisation mean; None: the data's
+    std=None,                         # normalisation std; None: the data's
+) -> tuple[torch.Tensor, torch.Tensor]: # normalised float images (N, 3, R, R) and int64 labels (N,)
     "`(x, y)`: the first `limit` images of `data` (an ImageData) at the model's resolution, normalised, and their labels."
     if not isinstance(data, ImageData): raise MlpscaleError(f"data must be an ImageData (mlpscale.data.load_dataset), got {type(data).__name__}")
     res = resolution or (model_resolution(model) if model is not None else None)
@@ -43,8 +50,16 @@ def model_inputs(data, model: nn.Module | None = None, resolution: int | None = 
 # %% ../nbs/15_mechinterp.ipynb #17d8364d
 ATTRIBUTIONS = ('integrated_gradients', 'saliency', 'occlusion')
 
-def attribute(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, method: str = 'integrated_gradients',
-              baseline: torch.Tensor | None = None, steps: int = 32, window: int = 4, batch_size: int = 64) -> torch.Tensor:
+def attribute(
+    model: nn.Module,                     # the model, taking normalised images
+    x: torch.Tensor,                      # normalised images (N, C, H, W)
+    target: torch.Tensor | int,           # the class whose logit is attributed: one per image, or one for all
+    method: str = 'integrated_gradients', # 'integrated_gradients', 'saliency' or 'occlusion'
+    baseline: torch.Tensor | None = None, # the reference image (integrated gradients, occlusion); None: zeros, the data's mean colour
+    steps: int = 32,                      # integrated gradients' path steps
+    window: int = 4,                      # occlusion's square side and stride, in pixels
+    batch_size: int = 64,                 # forward passes per batch (Captum's internal batching)
+) -> torch.Tensor:                        # attributions (N, C, H, W), like `x`; saliency's are non-negative
     "Attribution of the logit of class `target` (one per image, or one for all) to every input value: `(N, C, H, W)` like `x`."
     check_choice('method', method, ATTRIBUTIONS)
     n_out = _num_classes(model, x)
@@ -65,12 +80,21 @@ def attribute(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int, met
 def _num_classes(model: nn.Module, x: torch.Tensor) -> int:
     with torch.no_grad(): return model(x[:1]).shape[-1]
 
-def pixel_map(attr: torch.Tensor, absolute: bool = True) -> torch.Tensor:
+def pixel_map(
+    attr: torch.Tensor,    # an attribution (N, C, H, W)
+    absolute: bool = True, # sum absolute values (evidence either way); False: signed sum
+) -> torch.Tensor:         # (N, H, W)
     "`(N, H, W)`: an attribution summed over the colour channels (of its absolute values, by default: evidence either way)."
     return (attr.abs() if absolute else attr).sum(1)
 
 # %% ../nbs/15_mechinterp.ipynb #b08093de
-def completeness_gap(model: nn.Module, x: torch.Tensor, attr: torch.Tensor, target, baseline: torch.Tensor | None = None) -> torch.Tensor:
+def completeness_gap(
+    model: nn.Module,                     # the model the attribution is of
+    x: torch.Tensor,                      # the normalised images
+    attr: torch.Tensor,                   # their attributions (N, C, H, W), e.g. from `attribute`
+    target,                               # the attributed class: one per image, or one for all
+    baseline: torch.Tensor | None = None, # the baseline the attribution used; None: zeros
+) -> torch.Tensor:                        # (N,) sum of attributions minus the logit's change from the baseline
     "`(N,)`: sum of the attributions minus `f(x) - f(baseline)` for the target logit (zero for exact integrated gradients)."
     b = torch.zeros_like(x) if baseline is None else baseline.expand_as(x)
     t = torch.as_tensor(target).long().expand(len(x)) if torch.as_tensor(target).ndim == 0 else torch.as_tensor(target).long()
@@ -78,7 +102,12 @@ def completeness_gap(model: nn.Module, x: torch.Tensor, attr: torch.Tensor, targ
     return attr.flatten(1).sum(1) - d
 
 # %% ../nbs/15_mechinterp.ipynb #c70e23a9
-def plot_attributions(images: torch.Tensor, maps: dict[str, torch.Tensor], titles: Sequence[str] = (), size: float = 1.5):
+def plot_attributions(
+    images: torch.Tensor,              # the images for display, float in [0, 1], (N, C, H, W)
+    maps: dict[str, torch.Tensor],     # `{method: attribution (N, C, H, W)}`, one column each
+    titles: Sequence[str] = (),        # a label per image row (the first ones, if fewer)
+    size: float = 1.5,                 # inches per panel
+):                                     # the figure: one row per image
     "A grid: each image (float in [0, 1], `(N, C, H, W)`) beside its attribution maps (`{method: (N, C, H, W)}`), signed maps in red and blue."
     n, cols = len(images), 1 + len(maps)
     fig, axs = plt.subplots(n, cols, figsize=(size * cols, size * n), squeeze=False)
@@ -100,9 +129,17 @@ def _ranked_pixels(score: torch.Tensor, generator: torch.Generator | None = None
     if generator is not None: return torch.argsort(torch.rand(flat.shape, generator=generator), dim=1)
     return torch.argsort(flat, dim=1, descending=True)
 
-def perturbation_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attr: torch.Tensor | None, mode: str = 'deletion',
-                       fractions: Sequence[float] = tuple(i / 10 for i in range(11)), baseline: torch.Tensor | None = None,
-                       seed: int | None = None, batch_size: int = 256) -> dict:
+def perturbation_curve(
+    model: nn.Module,                     # the model, taking normalised images
+    x: torch.Tensor,                      # normalised images (N, C, H, W)
+    y: torch.Tensor,                      # their true classes
+    attr: torch.Tensor | None,            # attributions ranking the pixels; None: a random order
+    mode: str = 'deletion',               # 'deletion' (replace the top pixels by the baseline) or 'insertion' (put them into it)
+    fractions: Sequence[float] = tuple(i / 10 for i in range(11)), # shares of the pixels deleted or inserted, 0 to 1
+    baseline: torch.Tensor | None = None, # the replacement image; None: zeros, the data's mean colour
+    seed: int | None = None,              # seed of the random order (`attr=None`); None: 0
+    batch_size: int = 256,                # images per forward pass
+) -> dict:                                # `accuracy` and `probability` per fraction, and their areas `auc_accuracy`, `auc_probability`
     """Accuracy and mean probability of the true class as the most-attributed pixels (by `pixel_map(attr)`; `attr=None`: a random
     order from `seed`) are deleted -- replaced by `baseline` -- or, `mode='insertion'`, inserted into it; with the areas under both curves."""
     check_choice('mode', mode, ('deletion', 'insertion'))
@@ -123,7 +160,9 @@ def perturbation_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attr:
     return {'mode': mode, 'fractions': list(fractions), 'accuracy': acc, 'probability': prob, 'auc_accuracy': auc(acc), 'auc_probability': auc(prob)}
 
 # %% ../nbs/15_mechinterp.ipynb #7c68c1a4
-def evidence_stats(attr: torch.Tensor) -> dict:
+def evidence_stats(
+    attr: torch.Tensor, # attributions (N, C, H, W)
+) -> dict:              # `concentration`, `spread` (in image sides) and `centre_share`, means over the images
     "Concentration (share on the top 10% pixels), spread (mean distance from the evidence's centre, / side) and centre share of `pixel_map(attr)`, averaged over images."
     m = pixel_map(attr).float()
     n, h, w = m.shape
@@ -142,21 +181,32 @@ def _check_residual(model: nn.Module, what: str):
         raise MlpscaleError(f"{what} reads a residual stream read by one linear head: it applies to the B-MLP and the patchified MLP "
                             f"(mlpscale.models.BottleneckMLP), not to {getattr(model, 'model_name', type(model).__name__)}")
 
-def residual_stream(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+def residual_stream(
+    model: nn.Module,    # a B-MLP or patchified MLP (`BottleneckMLP`)
+    x: torch.Tensor,     # normalised images
+) -> list[torch.Tensor]: # n + 1 states (N, width): after `linear_in` and after each block
     "`[r_0, r_1, ..., r_n]`: the B-MLP's residual stream after `linear_in` and after each block, `(N, width)` each."
     _check_residual(model, 'residual_stream')
     names = ['linear_in.out'] + [f'blocks.{i}.out' for i in range(len(model.blocks))]
     _, cache = run_with_cache(model, x, names)
     return [cache[n].flatten(1) for n in names]
 
-def logit_lens(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> list[dict]:
+def logit_lens(
+    model: nn.Module, # a B-MLP or patchified MLP
+    x: torch.Tensor,  # normalised images
+    y: torch.Tensor,  # their true classes
+) -> list[dict]:      # per depth: `depth`, `accuracy` of the head read there, `agreement` with the final prediction
     "Per depth (0: after `linear_in`, i: after block i): the accuracy of the head read there, and its agreement with the final prediction."
     rs = residual_stream(model, x)
     with torch.no_grad(): preds = [model.linear_out(r).argmax(1) for r in rs]
     return [{'depth': i, 'accuracy': (p == y).float().mean().item(), 'agreement': (p == preds[-1]).float().mean().item()} for i, p in enumerate(preds)]
 
 # %% ../nbs/15_mechinterp.ipynb #c7d7747d
-def direct_logit_attribution(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, list[str]]:
+def direct_logit_attribution(
+    model: nn.Module,                 # a B-MLP or patchified MLP
+    x: torch.Tensor,                  # normalised images
+    y: torch.Tensor,                  # the class of each image whose logit is split
+) -> tuple[torch.Tensor, list[str]]:  # contributions (N, blocks + 2) and their names: 'linear_in', 'block i', ..., 'bias'
     """`(N, n + 2)` contributions to the logit of class `y` -- what `linear_in` wrote, what each block wrote, the head's bias -- and
     their names. They sum to the logit exactly: the head is linear and reads the stream's sum."""
     rs = residual_stream(model, x)
@@ -176,7 +226,11 @@ def _residual_edit(model, name: str, fn: Callable):
     return [pre, post]
 
 @contextmanager
-def intervene(model: nn.Module, name: str, fn: Callable[[torch.Tensor], torch.Tensor]):
+def intervene(
+    model: nn.Module,                            # any registered model
+    name: str,                                   # the activation replaced (a hook name, see `hook_names`)
+    fn: Callable[[torch.Tensor], torch.Tensor],  # maps the activation to what is used instead, of the same shape
+):                                               # a context manager yielding `model`; the hooks are removed on exit
     "While the `with` block runs, every forward pass of `model` uses `fn(a)` for the activation `name` (a hook name) in place of `a`."
     points = hook_points(model)
     if name not in points:
@@ -194,8 +248,15 @@ def intervene(model: nn.Module, name: str, fn: Callable[[torch.Tensor], torch.Te
 # %% ../nbs/15_mechinterp.ipynb #a12ac5f0
 def _class_logit(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor: return logits.gather(1, y[:, None])[:, 0]
 
-def ablate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: str, units: Sequence[int] | None = None, how: str = 'mean',
-           reference: torch.Tensor | None = None) -> dict:
+def ablate(
+    model: nn.Module,                      # any registered model
+    x: torch.Tensor,                       # normalised images
+    y: torch.Tensor,                       # their true classes
+    name: str,                             # the activation ablated (a hook name)
+    units: Sequence[int] | None = None,    # the units (dimension 1) ablated; None: all of them
+    how: str = 'mean',                     # 'zero' or 'mean' (over `reference`)
+    reference: torch.Tensor | None = None, # images the mean is taken over; None: `x`
+) -> dict:                                 # `logit_change` (mean, true class), `accuracy` and `clean_accuracy`
     """The effect of ablating `units` of activation `name` (all: None) -- replacing them by zero (`how='zero'`) or by their mean over
     `reference` images (default `x`) -- on the true class's logit (mean change) and on the accuracy."""
     check_choice('how', how, ('zero', 'mean'))
@@ -215,7 +276,14 @@ def ablate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: str, units:
             'accuracy': (out.argmax(1) == y).float().mean().item(), 'clean_accuracy': (clean.argmax(1) == y).float().mean().item()}
 
 # %% ../nbs/15_mechinterp.ipynb #b58b4c94
-def ablate_direction(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: str, direction: torch.Tensor, how: str = 'zero') -> dict:
+def ablate_direction(
+    model: nn.Module,         # any registered model
+    x: torch.Tensor,          # normalised images
+    y: torch.Tensor,          # their true classes
+    name: str,                # the activation edited (a hook name)
+    direction: torch.Tensor,  # a direction in that activation's flattened space (normalised here)
+    how: str = 'zero',        # 'zero' or 'mean' (the component's mean over `x`)
+) -> dict:                    # `logit_change` (mean, true class) and `accuracy`
     "The effect of removing the component along `direction` (zero, or its mean over `x`) from activation `name` on the true logit and the accuracy."
     check_choice('how', how, ('zero', 'mean'))
     d = direction.flatten().float(); d = d / d.norm().clamp_min(1e-12)
@@ -232,7 +300,13 @@ def ablate_direction(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: s
     return {'logit_change': (_class_logit(out, y) - _class_logit(clean, y)).mean().item(), 'accuracy': (out.argmax(1) == y).float().mean().item()}
 
 # %% ../nbs/15_mechinterp.ipynb #d99842d1
-def unit_effects(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: str, exact: int = 8) -> dict:
+def unit_effects(
+    model: nn.Module, # any registered model
+    x: torch.Tensor,  # normalised images
+    y: torch.Tensor,  # their true classes
+    name: str,        # the activation whose units are ranked (a hook name)
+    exact: int = 8,   # how many of the top-ranked units are measured by ablation
+) -> dict:            # `estimate`: (units,) first-order logit changes; `measured`: `{unit: measured change}`
     """Per unit of `name`: the first-order estimate of the true-class logit's change under mean-ablation (`estimate`, all units), and
     the measured change for the `exact` units the estimate ranks most harmful to remove (`measured`: {unit: change})."""
     store = {}
@@ -251,8 +325,14 @@ def unit_effects(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: str, 
     return {'estimate': est, 'measured': {u: ablate(model, x, y, name, [u])['logit_change'] for u in top}}
 
 # %% ../nbs/15_mechinterp.ipynb #771a58ee
-def patching(model: nn.Module, clean: torch.Tensor, corrupt: torch.Tensor, names: Sequence[str], units: dict | None = None,
-             answer_direction: bool = False) -> dict:
+def patching(
+    model: nn.Module,               # any registered model
+    clean: torch.Tensor,            # normalised clean images
+    corrupt: torch.Tensor,          # their corrupted counterparts, pair by pair
+    names: Sequence[str],           # the activations patched, one at a time (hook names)
+    units: dict | None = None,      # `{name: [unit, ...]}` to patch only those units; None: whole activations
+    answer_direction: bool = False, # patch only the component along the head's answer direction (B-MLP residual states)
+) -> dict:                          # `{name: share of the clean margin restored}`: 0 nothing, 1 all
     """Per activation `name` (units: `{name: [unit, ...]}` to patch only those): the share of the clean answer restored when the clean
     images' activation replaces the corrupted images' -- `(m_patched - m_corrupt) / (m_clean - m_corrupt)` of the margin `m` of the
     clean prediction over the corrupted one, averaged over the image pairs whose two predictions differ (the others have no margin).
@@ -284,18 +364,31 @@ def patching(model: nn.Module, clean: torch.Tensor, corrupt: torch.Tensor, names
     return out
 
 # %% ../nbs/15_mechinterp.ipynb #c667a7ff
-def class_means(acts: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+def class_means(
+    acts: torch.Tensor,   # per-unit activations (N, units)
+    labels: torch.Tensor, # the class of each image (N,)
+    num_classes: int,     # the number of classes
+) -> torch.Tensor:        # (units, classes) mean activations; 0 for a class without images
     "`(units, classes)`: the mean activation of each unit over the images of each class."
     oh = F.one_hot(labels.long(), num_classes).float()
     return (oh.T @ acts.float() / oh.sum(0).clamp_min(1)[:, None]).T
 
-def class_selectivity(acts: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+def class_selectivity(
+    acts: torch.Tensor,   # per-unit activations (N, units)
+    labels: torch.Tensor, # the class of each image (N,)
+    num_classes: int,     # the number of classes
+) -> torch.Tensor:        # (units,) in [0, 1]: 0 the same for every class, 1 active on one class only
     "`(units,)`: Morcos et al.'s class selectivity index of each unit (activations shifted to be non-negative)."
     m = class_means(acts - acts.min(0).values, labels, num_classes)
     top = m.max(1).values; rest = (m.sum(1) - top) / (num_classes - 1)
     return (top - rest) / (top + rest).clamp_min(1e-12)
 
-def layer_units(model: nn.Module, x: torch.Tensor, name: str, batch_size: int = 256) -> torch.Tensor:
+def layer_units(
+    model: nn.Module,      # any registered model
+    x: torch.Tensor,       # normalised images
+    name: str,             # the activation (a hook name)
+    batch_size: int = 256, # images per forward pass
+) -> torch.Tensor:         # (N, units) float activations
     "`(N, units)`: the per-unit activation of `name` on each image (maps averaged over positions, tokens over tokens)."
     out = []
     for i in range(0, len(x), batch_size):
@@ -303,8 +396,14 @@ def layer_units(model: nn.Module, x: torch.Tensor, name: str, batch_size: int = 
     return torch.cat(out)
 
 # %% ../nbs/15_mechinterp.ipynb #8d6aed99
-def plot_unit_card(images: torch.Tensor, top: torch.Tensor, means: torch.Tensor, classes: Sequence[str], title: str,
-                   visual: torch.Tensor | None = None):
+def plot_unit_card(
+    images: torch.Tensor,               # the images for display, float in [0, 1], (N, C, H, W)
+    top: torch.Tensor,                  # indices of the unit's top images (the first 8 are shown)
+    means: torch.Tensor,                # the unit's mean activation per class (classes,)
+    classes: Sequence[str],             # the class names, for the bar chart
+    title: str,                         # the card's title
+    visual: torch.Tensor | None = None, # its feature visualisation (C, H, W) in [0, 1]; None: not shown
+):                                      # the figure
     "One unit's card: its top images (`images` float in [0, 1]; `top` their indices), its feature visualisation if given, its class means."
     k = min(8, len(top)); cols = k + (visual is not None)
     fig = plt.figure(figsize=(1.05 * max(cols, 6), 2.6))
@@ -321,7 +420,10 @@ def plot_unit_card(images: torch.Tensor, top: torch.Tensor, means: torch.Tensor,
 # %% ../nbs/15_mechinterp.ipynb #b62e8aa9
 class SparseAutoencoder(nn.Module):
     "A sparse autoencoder of `d`-dimensional activations with `m` features: `encode`, `decode`, and the forward pass `(a_hat, f)`."
-    def __init__(self, d: int, m: int):
+    def __init__(self,
+                 d: int, # dimensions of the activations
+                 m: int, # number of features (usually more than `d`)
+                ):
         super().__init__()
         self.W_enc, self.b_enc = nn.Parameter(torch.empty(d, m)), nn.Parameter(torch.zeros(m))
         self.W_dec, self.b_dec = nn.Parameter(torch.empty(m, d)), nn.Parameter(torch.zeros(d))
@@ -333,8 +435,16 @@ class SparseAutoencoder(nn.Module):
         f = self.encode(a); return self.decode(f), f
 
 # %% ../nbs/15_mechinterp.ipynb #13a8c6b4
-def train_sae(acts: torch.Tensor, features: int, l1: float = 1e-3, steps: int = 2000, batch_size: int = 256, lr: float = 1e-3,
-              seed: int = 0, progress: bool = True) -> tuple[SparseAutoencoder, list[float]]:
+def train_sae(
+    acts: torch.Tensor,    # the activations to learn a dictionary of (N, d)
+    features: int,         # the dictionary's number of features
+    l1: float = 1e-3,      # weight of the sparsity penalty (L1 of the features times the decoder norms)
+    steps: int = 2000,     # Adam steps
+    batch_size: int = 256, # activations per step, drawn with replacement
+    lr: float = 1e-3,      # Adam's learning rate
+    seed: int = 0,         # seed of the initialisation and of the batches
+    progress: bool = True, # show a progress bar
+) -> tuple[SparseAutoencoder, list[float]]: # the trained dictionary (with its `scale`) and the loss every 100 steps
     "A `SparseAutoencoder` trained on `acts` `(N, d)` with Adam (the activations scaled to unit mean norm inside, the scale kept; the decoder bias starts at their mean); returns it and its loss every 100 steps."
     g = torch.Generator().manual_seed(seed); torch.manual_seed(seed)
     scale = acts.norm(dim=1).mean().clamp_min(1e-8)
@@ -350,14 +460,20 @@ def train_sae(acts: torch.Tensor, features: int, l1: float = 1e-3, steps: int = 
         if s % 100 == 0: log.append(loss.item())
     return sae, log
 
-def sae_reconstruct(sae: SparseAutoencoder, acts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def sae_reconstruct(
+    sae: SparseAutoencoder,              # a dictionary from `train_sae`
+    acts: torch.Tensor,                  # activations (N, d), in their own scale
+) -> tuple[torch.Tensor, torch.Tensor]:  # the reconstruction (N, d) and the features (N, m)
     "`(reconstruction, features)` of `acts` in their own scale."
     with torch.no_grad():
         a_hat, f = sae(acts / sae.scale)
     return a_hat * sae.scale, f
 
 # %% ../nbs/15_mechinterp.ipynb #e7c091d3
-def sae_metrics(sae: SparseAutoencoder, acts: torch.Tensor) -> dict:
+def sae_metrics(
+    sae: SparseAutoencoder, # a dictionary from `train_sae`
+    acts: torch.Tensor,     # activations (N, d) to evaluate it on
+) -> dict:                  # `mse`, `variance_explained`, `l0`, `dead_fraction`, `features`
     "Reconstruction (MSE, variance explained), sparsity (L0: features active per input) and dead features (never active on `acts`)."
     a_hat, f = sae_reconstruct(sae, acts)
     mse = (a_hat - acts).pow(2).sum(1).mean()
@@ -365,7 +481,13 @@ def sae_metrics(sae: SparseAutoencoder, acts: torch.Tensor) -> dict:
     return {'mse': mse.item(), 'variance_explained': (1 - mse / var).item(), 'l0': (f > 0).float().sum(1).mean().item(),
             'dead_fraction': ((f > 0).sum(0) == 0).float().mean().item(), 'features': f.shape[1]}
 
-def spliced_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: str, sae: SparseAutoencoder) -> dict:
+def spliced_accuracy(
+    model: nn.Module,       # the model
+    x: torch.Tensor,        # normalised images
+    y: torch.Tensor,        # their true classes
+    name: str,              # the activation replaced by its reconstruction (a hook name)
+    sae: SparseAutoencoder, # a dictionary trained on that activation
+) -> dict:                  # `clean_accuracy` and `spliced_accuracy`
     "The model's accuracy with activation `name` replaced by its reconstruction through `sae`, next to the clean accuracy."
     def fn(a): return sae_reconstruct(sae, a.flatten(1))[0].view_as(a).to(a.dtype)
     with torch.no_grad():
@@ -374,7 +496,11 @@ def spliced_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: s
     return {'clean_accuracy': clean, 'spliced_accuracy': spliced}
 
 # %% ../nbs/15_mechinterp.ipynb #180e3133
-def class_purity(acts: torch.Tensor, labels: torch.Tensor, k: int = 20) -> torch.Tensor:
+def class_purity(
+    acts: torch.Tensor,   # per-unit activations (N, units); a unit counts where it is > 0
+    labels: torch.Tensor, # the class of each image (N,)
+    k: int = 20,          # the number of top images per unit
+) -> torch.Tensor:        # (units,) in (0, 1]; NaN for units active on fewer than `k` images
     "`(units,)`: for each unit active (> 0) on at least `k` images, the share of its top-`k` images in their most common class; NaN for the others."
     top = acts.topk(k, dim=0)
     lab = labels[top.indices]                                                       # (k, units)

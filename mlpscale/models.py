@@ -41,7 +41,10 @@ def _act(kind: str) -> nn.Module:
 # %% ../nbs/03_models.ipynb #1c5449f0
 class BottleneckBlock(nn.Module):
     "Linear(thin -> wide), activation, Linear(wide -> thin): the B-MLP's residual branch."
-    def __init__(self, thin: int, wide: int, act: str = 'gelu'):
+    def __init__(self,
+                 thin: int,           # the features in and out: the model's width
+                 wide: int,           # the features in between: width x expansion
+                 act: str = 'gelu'):  # the activation: 'gelu', 'relu' or 'silu'
         super().__init__()
         self.block = nn.Sequential(nn.Linear(thin, wide), _act(act), nn.Linear(wide, thin))
     def forward(self, x): return self.block(x)
@@ -49,8 +52,14 @@ class BottleneckBlock(nn.Module):
 # %% ../nbs/03_models.ipynb #51f823b1
 class BottleneckMLP(nn.Module):
     "The paper's inverted-bottleneck MLP on images: flatten, `linear_in`, residual pre-norm blocks, `linear_out`."
-    def __init__(self, dim_in: int, num_classes: int, width: int, blocks: int,
-                 expansion: int = 4, norm: str = 'layer', act: str = 'gelu'):
+    def __init__(self,
+                 dim_in: int,          # inputs of `linear_in`: channels x height x width of an image
+                 num_classes: int,     # outputs of `linear_out`
+                 width: int,           # the features between the blocks
+                 blocks: int,          # the number of residual blocks
+                 expansion: int = 4,   # each block's inner width, as a multiple of `width`
+                 norm: str = 'layer',  # the pre-norm of each block: 'layer', 'batch' or 'none'
+                 act: str = 'gelu'):   # the activation inside each block: 'gelu', 'relu' or 'silu'
         super().__init__()
         self.dim_in, self.num_classes, self.width = dim_in, num_classes, width
         self.linear_in = nn.Linear(dim_in, width)
@@ -80,7 +89,8 @@ def _linear_cols(lin: nn.Linear, h: torch.Tensor) -> torch.Tensor:
 
 class FeaturesFirst(nn.Module):
     "A `BottleneckMLP`'s forward pass with its activations kept as features x batch: the same function, products of other shapes."
-    def __init__(self, module: 'BottleneckMLP'):
+    def __init__(self,
+                 module: 'BottleneckMLP'):  # the model whose function and parameters are used (not copied)
         super().__init__(); self.module = module
     def forward(self, x):
         m = self.module
@@ -92,7 +102,9 @@ class FeaturesFirst(nn.Module):
 
 _ELEMENTWISE = (nn.GELU, nn.ReLU, nn.SiLU)
 
-def features_first(model: nn.Module) -> 'FeaturesFirst | None':
+def features_first(
+    model: nn.Module,          # any model; only a plain `BottleneckMLP` qualifies
+) -> 'FeaturesFirst | None':   # a `FeaturesFirst` wrapping `model`, or None where it would not compute the same
     "`FeaturesFirst(model)` where it computes the same function as `model` (a plain `BottleneckMLP`: LayerNorm or none, elementwise activation, no hooks); else None."
     if type(model) is not BottleneckMLP: return None
     if any(m._forward_hooks or m._forward_pre_hooks for m in model.modules()): return None
@@ -105,7 +117,13 @@ def features_first(model: nn.Module) -> 'FeaturesFirst | None':
 # %% ../nbs/03_models.ipynb #c8aa4814
 class StandardMLP(nn.Module):
     "The paper's standard MLP: `linear_in`, (norm, act, linear) x (depth-1), `linear_out`."
-    def __init__(self, dim_in: int, num_classes: int, width: int, depth: int, norm: str = 'layer', act: str = 'gelu'):
+    def __init__(self,
+                 dim_in: int,          # inputs of `linear_in`: channels x height x width of an image
+                 num_classes: int,     # outputs of `linear_out`
+                 width: int,           # the features of every hidden layer
+                 depth: int,           # the linear maps before `linear_out`: `linear_in` and `depth - 1` layers
+                 norm: str = 'layer',  # the norm before each hidden layer's activation: 'layer', 'batch' or 'none'
+                 act: str = 'gelu'):   # the activation: 'gelu', 'relu' or 'silu'
         super().__init__()
         self.dim_in, self.num_classes, self.width = dim_in, num_classes, width
         self.linear_in = nn.Linear(dim_in, width)
@@ -128,14 +146,21 @@ class ModelEntry:
     name: str                    # a fixed name, or a display form such as 'B_<blocks>-Wi_<width>'
     builder: Callable            # builder(num_classes=, resolution=, in_chans=, **match_groups, **kwargs) -> nn.Module
     pattern: re.Pattern | None   # for parametric families
-    family: str
+    family: str                  # the family's short name, e.g. 'mlp'
     examples: tuple[str, ...]    # names listed by `list_models`
-    doc: str = ''
+    doc: str = ''                # a few words that describe the family, shown in the list of accepted forms
 
 # %% ../nbs/03_models.ipynb #c29e856f
 _REGISTRY: list[ModelEntry] = []
 
-def register_model(name: str, builder: Callable, pattern: str | None = None, family: str = '', examples=(), doc: str = ''):
+def register_model(
+    name: str,                   # a fixed name, or the display form of a pattern (registering it again replaces the entry)
+    builder: Callable,           # called as builder(num_classes=, resolution=, in_chans=, **groups, **kwargs), returns the model
+    pattern: str | None = None,  # a regex a name must match in full, its named groups the builder's arguments; None: `name` only
+    family: str = '',            # the family's short name, e.g. 'mlp'
+    examples=(),                 # names `list_models` shows; default: `name` for a fixed name, none for a pattern
+    doc: str = '',               # a few words for the list of accepted forms
+):                               # `builder`, so it can be used as a decorator's result
     "Add a model family: a fixed `name`, or a regex `pattern` whose named groups are passed to `builder`."
     _REGISTRY[:] = [e for e in _REGISTRY if e.name != name]
     _REGISTRY.append(ModelEntry(name, builder, re.compile(pattern) if pattern else None, family,
@@ -159,14 +184,22 @@ def _close_names(name: str) -> list[str]:
     exact = [n for n in names if n.lower() == name.strip().lower()]
     return exact or difflib.get_close_matches(name.strip(), names, n=2, cutoff=0.85)
 
-def model_entry(name: str) -> tuple[ModelEntry, dict]:
+def model_entry(
+    name: str,                 # a model name, e.g. 'B_6-Wi_512'
+) -> tuple[ModelEntry, dict]:  # the entry, and the pattern's named groups (digits as `int`; {} for a fixed name)
     "The registry entry `name` resolves to and the numbers parsed from it; a clear error for unknown names."
     if not isinstance(name, str): raise MlpscaleError(f"model name must be a string, got {name!r}")
     return _lookup(name)
 
 # %% ../nbs/03_models.ipynb #2858602c
-def create_model(name: str, num_classes: int | None = None, resolution: int | None = None, in_chans: int = 3,
-                 pretrained: str | Path | bool | None = None, **kwargs) -> nn.Module:
+def create_model(
+    name: str,                                # a registered name, e.g. 'B_12-Wi_1024'; with `pretrained=True`, a published checkpoint's name
+    num_classes: int | None = None,           # the head's classes; None: 10, or the weights' with `pretrained`
+    resolution: int | None = None,            # the input side in pixels; None: 32, or the weights' with `pretrained`
+    in_chans: int = 3,                        # the input image's channels
+    pretrained: str | Path | bool | None = None,  # a published name or a weights file to load; True: `name` is a published name; None/False: random weights
+    **kwargs,                                 # passed to the family's builder, e.g. `norm='batch'`
+) -> nn.Module:                               # the model, its registered name as `model_name`
     """Build the registered model `name` for `num_classes` classes (default 10) and `resolution` x `resolution` inputs (default 32).
     `pretrained`: a published checkpoint's name (`mlpscale.pretrained`), or a weights file; `pretrained=True` with `name` a published
     name. The architecture, head and resolution then come from the weights (downloaded once); a `num_classes` other than the
@@ -191,7 +224,9 @@ def create_model(name: str, num_classes: int | None = None, resolution: int | No
     return model
 
 # %% ../nbs/03_models.ipynb #4e6d49e8
-def list_models(pattern: str = '*') -> list[str]:
+def list_models(
+    pattern: str = '*',  # a glob over the names, e.g. 'B_*'; '*': all
+) -> list[str]:          # the matching names, in the order the families were registered
     "Names of registered models (the example sizes of parametric families) matching the glob `pattern`."
     return [n for e in _REGISTRY for n in e.examples if fnmatch.fnmatch(n, pattern)]
 
@@ -212,17 +247,29 @@ register_model('S_<depth>-Wi_<width>', _smlp, r'S_(?P<depth>\d+)-Wi_(?P<width>\d
                examples=('S_3-Wi_512', 'S_6-Wi_1024', 'S_12-Wi_1024'));
 
 # %% ../nbs/03_models.ipynb #ce524e5a
-def count_params(model: nn.Module, trainable_only: bool = False) -> int:
+def count_params(
+    model: nn.Module,             # any model (on the meta device too)
+    trainable_only: bool = False, # count only the parameters that require grad
+) -> int:                         # the number of parameters
     "Number of parameters (all, or only those that require grad)."
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
-def model_resolution(model: nn.Module, in_chans: int = 3) -> int | None:
+def model_resolution(
+    model: nn.Module,  # a model of the registry, or any other
+    in_chans: int = 3, # the input image's channels
+) -> int | None:       # the input side in pixels, or None where the model does not tell
     "The input side a model was built for: its `resolution`, or (the paper's MLPs) the side its first layer's inputs make; None if neither."
     if getattr(model, 'resolution', None): return int(model.resolution)
     d = getattr(model, 'dim_in', None)
     return int(round((d / in_chans) ** 0.5)) if d else None
 
-def count_flops(model: nn.Module, resolution: int | None = None, in_chans: int = 3, batch_size: int = 1, backward: bool = False) -> int:
+def count_flops(
+    model: nn.Module,               # the model, on any device; its training mode is restored afterwards
+    resolution: int | None = None,  # the input side in pixels; None: `model_resolution(model)`
+    in_chans: int = 3,              # the input image's channels
+    batch_size: int = 1,            # the images in the batch counted
+    backward: bool = False,         # count the backward pass too (the gradients are cleared afterwards)
+) -> int:                           # FLOPs (a multiply-add counts 2) of the whole batch
     "FLOPs of one forward (and backward, if asked) pass per batch of `batch_size`, measured by `torch.utils.flop_counter`."
     resolution = resolution or model_resolution(model, in_chans)
     if resolution is None: raise MlpscaleError(f"cannot tell the input resolution of {type(model).__name__}: pass resolution=")
@@ -239,8 +286,13 @@ def count_flops(model: nn.Module, resolution: int | None = None, in_chans: int =
     return fc.get_total_flops()
 
 # %% ../nbs/03_models.ipynb #b55bf67b
-def load_official_checkpoint(weights: str | Path, config: str | Path | dict | None = None, model: str | None = None,
-                             resolution: int | None = None, quiet: bool = False) -> nn.Module:
+def load_official_checkpoint(
+    weights: str | Path,                     # the official weights file (a `torch.save` of the state dict)
+    config: str | Path | dict | None = None, # the config file or its dict; None: the file beside the weights, if any
+    model: str | None = None,                # the architecture asked for; None: the one the weights have
+    resolution: int | None = None,           # the input side asked for; None: the weights'
+    quiet: bool = False,                     # no `note:` where the config disagrees with the weights
+) -> nn.Module:                              # the model, its weights loaded strictly
     """Build the model official weights describe and load them, strictly. The architecture, classes and resolution come from
     the tensors (`infer_architecture`); `config` (default: the file beside the weights, see `official_config_path`) is read
     and checked, and where it disagrees about classes or resolution the weights win with a `note:`. `model` / `resolution`
@@ -267,7 +319,9 @@ def load_official_checkpoint(weights: str | Path, config: str | Path | dict | No
     return load_state_dict_checked(m, sd, what=f'checkpoint {weights.name}')
 
 # %% ../nbs/03_models.ipynb #43aeaae1
-def head_name(model: nn.Module) -> str:
+def head_name(
+    model: nn.Module,  # a paper MLP, or a timm model
+) -> str:              # the classifier's module name, e.g. 'linear_out' or 'fc'
     "Name of the classifier module (`linear_out` for the paper's MLPs, timm's `get_classifier` otherwise)."
     if hasattr(model, 'linear_out'): return 'linear_out'
     if hasattr(model, 'get_classifier'):
@@ -275,7 +329,10 @@ def head_name(model: nn.Module) -> str:
         return next(n for n, m in model.named_modules() if m is head)
     raise MlpscaleError(f"do not know the classifier of {type(model).__name__}")
 
-def reset_head(model: nn.Module, num_classes: int) -> nn.Module:
+def reset_head(
+    model: nn.Module,  # a paper MLP, or a timm model; changed in place
+    num_classes: int,  # the new head's classes
+) -> nn.Module:        # `model`, with a freshly initialised head on the old head's device
     "Replace the classifier by a fresh one for `num_classes`."
     if hasattr(model, 'linear_out'):
         model.linear_out = nn.Linear(model.linear_out.in_features, num_classes).to(model.linear_out.weight.device)
@@ -283,14 +340,21 @@ def reset_head(model: nn.Module, num_classes: int) -> nn.Module:
     else: model.reset_classifier(num_classes)
     return model
 
-def head_classes(model: nn.Module) -> int:
+def head_classes(
+    model: nn.Module,  # a paper MLP, or a timm model
+) -> int:              # the head's outputs
     "The number of classes the model's head predicts."
     head = model.get_submodule(head_name(model))
     return head.out_features if hasattr(head, 'out_features') else int(getattr(model, 'num_classes'))
 
 # %% ../nbs/03_models.ipynb #00642829
-def load_pretrained(spec: str | Path, model: str | None = None, resolution: int | None = None, progress: bool = True,
-                    cache: str | Path | None = None) -> nn.Module:
+def load_pretrained(
+    spec: str | Path,                 # a published checkpoint's name, or an official weights file
+    model: str | None = None,         # the architecture asked for; None: the weights'
+    resolution: int | None = None,    # the input side asked for; None: the weights'
+    progress: bool = True,            # show the download's progress bar
+    cache: str | Path | None = None,  # the download cache; None: `$MLPSCALE_CACHE/checkpoints`
+) -> nn.Module:                       # the model with its weights; `pretrained_name` set for a published name, else None
     "The model a zoo name or an official weights file describes, with its weights (head and resolution from the weights)."
     w = resolve_checkpoint(spec, progress=progress, cache=cache)
     m = load_official_checkpoint(w, model=model, resolution=resolution)
@@ -307,8 +371,13 @@ def _resolution_error(what, res: int, asked: int) -> MlpscaleError:
     return MlpscaleError(f"{what} takes {res} px inputs (its first layer has {3 * res * res} = 3x{res}x{res} inputs), but resolution {asked} "
                          f"was asked for: an MLP's first layer fixes its resolution; drop --resolution (data is resized to {res} px) or set --resolution {res}")
 
-def load_model(path: str | Path, model: str | None = None, num_classes: int | None = None, resolution: int | None = None,
-               progress: bool = True) -> nn.Module:
+def load_model(
+    path: str | Path,                # a run or checkpoint folder, a weights file, or a published checkpoint's name
+    model: str | None = None,        # the architecture asked for; None: the checkpoint's
+    num_classes: int | None = None,  # the classes wanted; None or the checkpoint's: its head, else a new head
+    resolution: int | None = None,   # the input side asked for; None: the checkpoint's
+    progress: bool = True,           # show a download's progress bar
+) -> nn.Module:                      # the model with its weights; `source_config`: our run's configuration ({} otherwise)
     """Build the model a checkpoint describes and load its weights. `path`: a run folder (its final `model.safetensors`), a
     checkpoint folder, a `.safetensors` file of ours, an official weights file, or a published checkpoint's name
     (`mlpscale.pretrained`). The architecture, head and resolution are the checkpoint's; `model` / `resolution` must fit them.
@@ -332,7 +401,10 @@ def load_model(path: str | Path, model: str | None = None, num_classes: int | No
     if num_classes is not None and num_classes != head_classes(m): reset_head(m, num_classes)
     return m
 
-def checkpoint_model_name(path: str | Path) -> str:
+# %% ../nbs/03_models.ipynb #f487ef76
+def checkpoint_model_name(
+    path: str | Path,  # a published checkpoint's name, a run or checkpoint folder, or a weights file
+) -> str:              # the registered model name, e.g. 'B_6-Wi_512'
     "The architecture a checkpoint holds (a zoo name, a run folder or file of ours, or official weights), without building it."
     if is_pretrained_name(str(path)): return PRETRAINED[str(path)].architecture
     path = resolve_checkpoint(path)
@@ -342,7 +414,9 @@ def checkpoint_model_name(path: str | Path) -> str:
     if w.is_dir(): raise MlpscaleError(f"no model.safetensors in {path} (nor in its checkpoints/): not a run or checkpoint folder")
     return infer_architecture(read_state_dict(w), what=f'checkpoint {w}')['name']
 
-def checkpoint_dataset(path: str | Path) -> str | None:
+def checkpoint_dataset(
+    path: str | Path,  # a published checkpoint's name, a run or checkpoint folder, or a weights file
+) -> str | None:       # e.g. 'cifar10' or 'in21k'; None where the checkpoint does not say
     """The dataset a checkpoint's head predicts, where it says: a published checkpoint's (`in21k` for the pre-trained ones), or
     the one a run of ours trained on; None for official weights files, which do not say."""
     if is_pretrained_name(str(path)): return PRETRAINED[str(path)].dataset

@@ -19,8 +19,14 @@ from .core import check_choice
 from .config import OPTIMIZERS
 
 # %% ../nbs/12_optim.ipynb #8ed95e7b
-def param_groups(model: nn.Module, lr: float, weight_decay: float, head: str | None = None, body_lr_mult: float = 1.0,
-                 linear_probe: bool = False) -> list[dict]:
+def param_groups(
+    model: nn.Module,            # the model whose parameters are grouped
+    lr: float,                   # the peak learning rate of the head (of every parameter when `head` is None)
+    weight_decay: float,         # decay of the weight matrices; 1-d parameters (biases, norms) get 0
+    head: str | None = None,     # name prefix of the head's module when fine-tuning; None: one rate for the whole model
+    body_lr_mult: float = 1.0,   # the body's learning rate as a multiple of `lr` (only with `head`)
+    linear_probe: bool = False,  # freeze everything outside `head` (sets `requires_grad=False`) and leave it out of the groups
+) -> list[dict]:                 # one dict per (lr, weight decay) pair: `params`, `lr`, `weight_decay`
     "Parameter groups: no weight decay on 1-d parameters; when fine-tuning, the body at `lr*body_lr_mult` or frozen."
     groups = {}
     for name, p in model.named_parameters():
@@ -33,7 +39,14 @@ def param_groups(model: nn.Module, lr: float, weight_decay: float, head: str | N
     return [{'params': ps, 'lr': l, 'weight_decay': wd} for (l, wd), ps in groups.items()]
 
 # %% ../nbs/12_optim.ipynb #d544d839
-def make_optimizer(name: str, groups: list[dict], lr: float, momentum: float = 0.9, nesterov: bool = False, fused: bool = True) -> torch.optim.Optimizer:
+def make_optimizer(
+    name: str,              # 'lion', 'adamw' or 'sgd'
+    groups: list[dict],     # parameter groups, e.g. from `param_groups`
+    lr: float,              # default learning rate, for groups without their own `lr`
+    momentum: float = 0.9,  # SGD's momentum (ignored by LION and AdamW)
+    nesterov: bool = False, # SGD with Nesterov momentum
+    fused: bool = True,     # use the fused (AdamW, SGD) or multi-tensor (LION) form where the parameters are on CPU or CUDA
+) -> torch.optim.Optimizer: # timm's `Lion`, `torch.optim.AdamW` or `torch.optim.SGD`
     """LION (timm), AdamW or SGD with momentum (Nesterov's if asked) over `groups`. `fused`: AdamW and SGD in PyTorch's fused kernels
     (CPU and CUDA) and LION in timm's multi-tensor form, which update every parameter in one pass instead of one small op per tensor."""
     check_choice('optimizer', name, OPTIMIZERS)
@@ -52,7 +65,9 @@ def _lion_update(params: list, grads: list, avgs: list, lr: torch.Tensor, wd: to
         p.sub_(m.lerp(g, 1 - beta1).sign() * lr)
         m.lerp_(g, 1 - beta2)
 
-def compiled_step(opt: torch.optim.Optimizer):
+def compiled_step(
+    opt: torch.optim.Optimizer, # the optimiser whose step is wanted, from `make_optimizer`
+):                              # a no-argument function that performs one optimiser step
     """`opt.step`, compiled where that saves passes over memory. LION (timm's, with its defaults): the update becomes one fused loop
     per tensor (timm's multi-tensor form makes five passes: decay, lerp, sign, add, lerp), with the learning rate and weight decay
     passed as tensors so that the scheduler's changes do not recompile; the state stays timm's (`exp_avg`), so checkpoints are the
@@ -77,7 +92,13 @@ def compiled_step(opt: torch.optim.Optimizer):
     return step
 
 # %% ../nbs/12_optim.ipynb #55504678
-def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine', frac: float | None = None) -> float:
+def lr_factor(
+    step: int,                 # optimiser step, counted from 0
+    total: int,                # total number of optimiser steps of the run
+    warmup: int,               # steps of linear warmup (0: none)
+    schedule: str = 'cosine',  # decay after warmup: 'cosine', 'linear' or 'constant'
+    frac: float | None = None, # share of a time budget spent (capped at 1); None: position from `step` and `total`
+) -> float:                    # the multiplier of the peak learning rate, in [0, 1]
     """Multiplier of the peak learning rate at optimiser step `step`: linear warmup, then cosine or linear decay to zero (or constant).
     `frac` (a time-budgeted run: the share of the budget spent): the decay's position, instead of the steps after warmup."""
     if warmup > 0 and step < warmup: return (step + 1) / warmup

@@ -119,7 +119,14 @@ def _pack_split(paths, labels, classes, dest: Path, resolution: int, shard_size:
     return index
 
 # %% ../nbs/07_pack.ipynb #864668eb
-def pack_folder(src, out, resolution: int = 64, shard_size: int = 10_000, seed: int = 0, progress: bool = True) -> dict:
+def pack_folder(
+    src,                       # the ImageFolder tree: train/<class>/... (and val/ or test/), or one split's <class>/... folders
+    out,                       # the output folder: the splits go to out/train and out/test; a finished split is never overwritten
+    resolution: int = 64,      # side of the stored square images, in pixels (shorter side resized, then the centre crop)
+    shard_size: int = 10_000,  # images per shard file
+    seed: int = 0,             # seed of the packing order (each split shuffled once)
+    progress: bool = True,     # show a progress bar per split
+) -> dict:                     # {split: its index}, as written to `index.json`
     """Pack the ImageFolder tree `src` into uint8 shards under `out` (`out/train`, and `out/test` from `val/` or `test/`;
     a tree without `train/` is packed as one split, `out/train`). Returns `{split: index}`."""
     src, out = Path(src), Path(out)
@@ -141,7 +148,11 @@ def pack_folder(src, out, resolution: int = 64, shard_size: int = 10_000, seed: 
 class PackedData:
     "One packed split (a folder written by `pack_folder`), memory-mapped shard by shard."
     name = 'packed'
-    def __init__(self, path, verify: bool = False, split: str | None = None, limit: int | None = None):
+    def __init__(self,
+                 path,                       # a split's folder written by `pack_folder`, or the pack's folder (with `split`)
+                 verify: bool = False,       # recompute every checksum on opening (`verify()`)
+                 split: str | None = None,   # 'train' or 'test': open `path/split`; None: `path` is the split
+                 limit: int | None = None):  # keep the first `limit` examples (a random subset: packs are shuffled); None: all
         path = Path(path); folder = path/split if split else path
         self.path = folder
         if not (folder/'index.json').exists():
@@ -178,7 +189,11 @@ class PackedData:
     def num_classes(self): return len(self.classes)
     def __repr__(self): return f"PackedData({str(self.path)!r}, n={self.n}, resolution={self.resolution}, classes={self.num_classes})"
 
-    def read(self, start: int, stop: int, out: torch.Tensor | None = None) -> torch.Tensor:
+    def read(self,
+             start: int,                       # the first example, 0 <= start <= stop
+             stop: int,                        # one past the last example, at most `len(self)`
+             out: torch.Tensor | None = None,  # a uint8 buffer of at least `stop - start` images to fill (e.g. pinned); None: a new tensor
+            ) -> torch.Tensor:                 # uint8 (stop - start, 3, R, R)
         "Images `start:stop` (a contiguous range, across shards) as uint8 (k, 3, R, R); into `out` (e.g. pinned memory) if given."
         if not (0 <= start <= stop <= self.n):
             raise MlpscaleError(f"read({start}, {stop}) is outside 0..{self.n}")
@@ -193,11 +208,13 @@ class PackedData:
             pos += b - a; i += 1
         return out
 
-    def to_image_data(self) -> ImageData:
+    def to_image_data(self) -> ImageData:  # a copy of the split: uint8 images, labels, classes, name 'packed', ImageNet statistics
         "The whole split in memory as an `ImageData` (for test splits and `DeviceLoader`)."
         return ImageData(self.read(0, self.n), self.labels.clone(), self.classes, self.name, self.mean, self.std)
 
-    def verify(self, progress: bool = False) -> 'PackedData':
+    def verify(self,
+               progress: bool = False,  # show a progress bar over the files
+              ) -> 'PackedData':        # `self`, when every checksum matches
         "Recompute the sha256 of every shard and of the labels; raise `MlpscaleError` naming the first file that differs."
         files = [(s['file'], s['sha256']) for s in self.index['shards']] + [(self.index['labels']['file'], self.index['labels']['sha256'])]
         for f, want in tqdm(files, desc='verifying', disable=not progress):
@@ -211,11 +228,25 @@ class PackedData:
 class ShardedLoader:
     """`DeviceLoader`'s batches from a `PackedData` split streamed in contiguous blocks (for data that does not fit on the device);
     `interp='area'`: the official FFCV/OpenCV preprocessing, as in `DeviceLoader`."""
-    def __init__(self, data: PackedData, batch_size: int, train: bool = True, resolution: int | None = None,
-                 device='auto', seed: int = 0, crop: bool = True, scale=(0.08, 1.0), ratio=(3/4, 4/3),
-                 flip: bool = True, mixup_alpha: float = 0.0, drop_last: bool | None = None,
-                 rank: int = 0, world_size: int = 1, block: int = 8192, dtype=torch.float32, cutmix_alpha: float = 0.0,
-                 interp: str = 'bilinear'):
+    def __init__(self,
+                 data: PackedData,               # the packed split, read block by block
+                 batch_size: int,                # the global batch size (all ranks together)
+                 train: bool = True,             # seeded block order and in-block shuffles, and augmentation; False: in order, plain
+                 resolution: int | None = None,  # side of the images yielded, in pixels; None: the pack's own
+                 device='auto',                  # where batches are made ('auto': `core.get_device`)
+                 seed: int = 0,                  # seed of the order and of every batch's augmentation
+                 crop: bool = True,              # random resized crops when training
+                 scale=(0.08, 1.0),              # range of the crop's area fraction
+                 ratio=(3/4, 4/3),               # range of the crop's aspect ratio (width / height)
+                 flip: bool = True,              # random horizontal flips when training
+                 mixup_alpha: float = 0.0,       # mixup's Beta parameter, when training; 0: off
+                 drop_last: bool | None = None,  # drop the last partial batch; None: when `train`
+                 rank: int = 0,                  # this process's rank, in 0..world_size-1: it yields its slice of every global batch
+                 world_size: int = 1,            # number of data-parallel processes; must divide `batch_size`
+                 block: int = 8192,              # consecutive examples read with one slice (at most the split's size)
+                 dtype=torch.float32,            # dtype of the images yielded
+                 cutmix_alpha: float = 0.0,      # CutMix's Beta parameter, when training; 0: off
+                 interp: str = 'bilinear'):      # 'bilinear' or 'area' (the official FFCV/OpenCV preprocessing)
         check_choice('interp', interp, INTERPS)
         if batch_size < 1: raise MlpscaleError(f"batch_size={batch_size} must be >= 1")
         if batch_size % world_size: raise MlpscaleError(f"batch_size={batch_size} (global) must be divisible by world_size={world_size}")
@@ -239,20 +270,27 @@ class ShardedLoader:
 
     def set_epoch(self, epoch: int): self.epoch = epoch
 
-    def block_order(self, epoch: int) -> torch.Tensor:
+    def block_order(self,
+                    epoch: int,        # the epoch, which seeds the permutation
+                   ) -> torch.Tensor:  # int64 block numbers, in reading order
         "The epoch's order of blocks (a permutation seeded by `(seed, epoch)` when training, else 0, 1, ...)."
         if not self.train: return torch.arange(self.num_blocks)
         return torch.randperm(self.num_blocks, generator=torch.Generator().manual_seed(stable_seed(self.seed, epoch)))
 
     def _bounds(self, b: int): return b * self.block, min((b + 1) * self.block, self.n)
 
-    def block_perm(self, epoch: int, b: int) -> torch.Tensor | None:
+    def block_perm(self,
+                   epoch: int,               # the epoch
+                   b: int,                   # the block's number
+                  ) -> torch.Tensor | None:  # int64 positions within the block, or None
         "The permutation within block `b` (seeded by `(seed, epoch, block)`); `None` (in order) when evaluating."
         if not self.train: return None
         lo, hi = self._bounds(b)
         return torch.randperm(hi - lo, generator=torch.Generator().manual_seed(stable_seed(self.seed, epoch, 'block', b)))
 
-    def order(self, epoch: int) -> torch.Tensor:
+    def order(self,
+              epoch: int,        # the epoch
+             ) -> torch.Tensor:  # int64 example indices, in the order the epoch yields them
         "The epoch's whole example order (for inspection and tests; the loader never builds it)."
         parts = []
         for b in self.block_order(epoch).tolist():
@@ -267,7 +305,9 @@ class ShardedLoader:
         if events[slot] is not None: events[slot].synchronize()   # the last copy out of this buffer has finished
         return self.data.read(lo, hi, out=buffers[slot]), self.data.labels[lo:hi].pin_memory()
 
-    def batches(self, epoch: int | None = None, start: int = 0):
+    def batches(self,
+                epoch: int | None = None,  # the epoch; None: the one of `set_epoch`
+                start: int = 0):           # the first step yielded (resuming mid-epoch: only the blocks from there on are read)
         "Yield the batches of `epoch` from step `start` on."
         epoch = self.epoch if epoch is None else epoch
         border = self.block_order(epoch).tolist()

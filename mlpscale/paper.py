@@ -44,12 +44,17 @@ FINETUNE_DATA = {'cifar10': dict(dataset='cifar10'), 'cifar100': dict(dataset='c
                  'tinyimagenet': dict(dataset='tinyimagenet', data_path='<tiny-imagenet-200>'),
                  'imagenet': dict(dataset='imagefolder', data_path='<imagenet>')}   # imagenet_real: the ReaL labels are not read
 
-def finetune_checkpoint(model: str) -> str:
+def finetune_checkpoint(
+    model: str,  # a B-MLP of the README's fine-tuning table, e.g. 'B_12-Wi_1024'
+) -> str:        # the name of its published 64 px ImageNet-21k checkpoint
     "The published ImageNet-21k checkpoint of `model` that the README's fine-tuning table starts from (`mlpscale.pretrained`)."
     return f'{model}_res_64_in21k'
 
 
-def paper_command(row: dict, dataset: str = 'cifar10') -> str:
+def paper_command(
+    row: dict,                # a row of `SCRATCH` (has 'augment') or of `FINETUNE`
+    dataset: str = 'cifar10',  # the dataset to train or fine-tune on; for fine-tuning a key of `FINETUNE_DATA`
+) -> str:                     # the `mlpscale run train` command line; None where the dataset cannot be run (ImageNet-ReaL)
     "The command that trains a paper row at the paper's budget (`SCRATCH` row), or fine-tunes its checkpoint (`FINETUNE` row)."
     if 'augment' in row:
         p = dict(dataset=dataset, model=row['model'], epochs=row['epochs'], **PAPER_RECIPE, **(AUGMENT if row['augment'] else NO_AUGMENT))
@@ -94,7 +99,10 @@ def _runs(runs) -> list[dict]:
     return [r for r in list_runs(runs) if r['experiment'] in TRAIN_EXPERIMENTS] if isinstance(runs, (str, os.PathLike)) else runs
 
 # %% ../nbs/23_paper.ipynb #2de69244
-def scratch_table(runs: list[dict] | str | os.PathLike = 'runs', dataset: str = 'cifar10') -> list[dict]:
+def scratch_table(
+    runs: list[dict] | str | os.PathLike = 'runs',  # rows of `list_runs`, or a runs store to list
+    dataset: str = 'cifar10',                       # must be 'cifar10', the dataset of the paper's numbers
+) -> list[dict]:                                    # the `SCRATCH` rows with 'paper_top1', 'paper_checked', 'ours' (or None), 'n_runs', 'paper_command'
     "One row per `SCRATCH` row: the paper's number and its budget, and ours (the matching run's accuracy, budget, machine, command) or None."
     if dataset != 'cifar10':
         raise MlpscaleError(f"dataset={dataset!r}: the paper's from-scratch numbers are CIFAR-10's; only cifar10 runs are compared with them")
@@ -108,7 +116,10 @@ def scratch_table(runs: list[dict] | str | os.PathLike = 'runs', dataset: str = 
                     'paper_command': paper_command(row, dataset)})
     return out
 
-def finetune_table(runs: list[dict] | str | os.PathLike = 'runs', datasets=FINETUNE_DATASETS) -> list[dict]:
+def finetune_table(
+    runs: list[dict] | str | os.PathLike = 'runs',  # rows of `list_runs`, or a runs store to list
+    datasets=FINETUNE_DATASETS,                     # the README's datasets to include
+) -> list[dict]:                                    # per checkpoint row and dataset: model, tta, dataset, 'paper_top1', 'ours' (or None), 'n_runs', 'paper_command'
     "One row per `FINETUNE` row and dataset: the official number and ours (a finished fine-tuning run of that checkpoint) or None."
     runs = _runs(runs)
     out = []
@@ -127,7 +138,11 @@ def finetune_table(runs: list[dict] | str | os.PathLike = 'runs', datasets=FINET
     return out
 
 # %% ../nbs/23_paper.ipynb #739c0fc3
-def plot_scratch(table: list[dict], ax=None, title: str | None = None):
+def plot_scratch(
+    table: list[dict],         # rows of `scratch_table`
+    ax=None,                   # the axes to draw on; None: a new figure
+    title: str | None = None,  # the title; None: 'From scratch on CIFAR-10: paper vs mlpscale'
+):                             # the matplotlib figure
     "Bars of the from-scratch rows: the paper's accuracy and ours, each labelled with its epochs."
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 3.6))
     x = range(len(table)); w = 0.38
@@ -168,7 +183,11 @@ def _md_finetune(table: list[dict]) -> str:
     return md_table(['model'] + ds, [[m + (' + TTA' if t else '')] + [fmt(cell[(m, t, d)]) for d in ds] for m, t in keys])
 
 # %% ../nbs/23_paper.ipynb #236f849d
-def reproduction_page(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.PathLike = 'nbs/results', dataset: str = 'cifar10') -> dict:
+def reproduction_page(
+    runs_dir: str | os.PathLike = 'runs',        # the runs store; only read
+    out_dir: str | os.PathLike = 'nbs/results',  # where the page, its CSV and its chart are written
+    dataset: str = 'cifar10',                    # the from-scratch rows' dataset: only 'cifar10' is accepted
+) -> dict:                                       # the paths 'md', 'csv', 'png', and the 'scratch' and 'finetune' tables
     "Write `reproduction.md`, `.csv` and `.png` under `out_dir` from the paper's numbers and the finished runs in `runs_dir`."
     scratch_table([], dataset)                            # a dataset the paper's rows are not about: the clear error, before anything is written
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)

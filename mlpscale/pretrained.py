@@ -58,13 +58,13 @@ class PretrainedEntry:
     file: str                  # the official file stem: <file>_weights and <file>_config on disk
     architecture: str          # registry name, e.g. B_12-Wi_1024
     dataset: str               # in21k (pre-trained) or the fine-tuning dataset: cifar10, cifar100, imagenet
-    num_classes: int
-    resolution: int
+    num_classes: int           # rows of the head: 11,230 for in21k, else the dataset's classes
+    resolution: int            # the input images' side in pixels (64 for all sixteen)
     epochs: int                # pre-training epochs, or fine-tuning epochs for fine-tuned entries
     weights_id: str            # Google Drive id of the weights
     config_id: str | None      # Google Drive id of the config the official table gives (None: it gives none)
     config_from: str | None    # for entries without a config: the entry whose config is fetched instead
-    defects: tuple = ()
+    defects: tuple = ()        # one sentence per defect of the official table that concerns this entry
     sha256: str | None = None  # published SHA-256 of the weights (the official repository publishes none)
 
     @property
@@ -111,28 +111,36 @@ FINETUNE = [  # test top-1 (%) after 100 epochs of fine-tuning the 800-epoch Ima
 FINETUNE_SOURCE = dict(source=f"the official repository's README ({OFFICIAL_REPO}), table 'Pretrained Models'", checked=True)
 
 # %% ../nbs/02_pretrained.ipynb #488e790a
-def list_pretrained(pattern: str = '*') -> list[str]:
+def list_pretrained(
+    pattern: str = '*',  # a glob over the official short names, e.g. '*cifar10'; '*': all
+) -> list[str]:          # the matching names, in the official table's order
     "Names of the published checkpoints matching the glob `pattern`."
     return [n for n in PRETRAINED if fnmatch.fnmatch(n, pattern)]
 
-def is_pretrained_name(spec) -> bool:
+def is_pretrained_name(
+    spec,     # a `--checkpoint` value: a name, a path or anything else
+) -> bool:    # True only for a string that is one of the sixteen names
     "Is `spec` the name of a published checkpoint (rather than a path)?"
     return isinstance(spec, str) and spec in PRETRAINED
 
-def pretrained_entry(name: str) -> PretrainedEntry:
+def pretrained_entry(
+    name: str,           # the official short name, e.g. 'B_12-Wi_1024_res_64_in21k_cifar10'
+) -> PretrainedEntry:    # its entry in `PRETRAINED`
     "The published checkpoint `name`; an unknown name is an error that suggests the closest ones."
     if name in PRETRAINED: return PRETRAINED[name]
     close = difflib.get_close_matches(str(name), list(PRETRAINED), n=3, cutoff=0.6)
     raise MlpscaleError(f"{name!r} is not a published checkpoint" + (f"; did you mean {', '.join(close)}?" if close else '')
                         + " (`mlpscale models --pretrained` lists all 16)")
 
-def readme_top1(entry: PretrainedEntry) -> float | None:
+def readme_top1(
+    entry: PretrainedEntry,  # a published checkpoint
+) -> float | None:           # top-1 in %; None where the README has no cell (in21k, or no such row)
     "The official README's top-1 (%) for fine-tuning this architecture on this entry's dataset for 100 epochs (no TTA), or None."
     if entry.dataset not in FINETUNE_DATASETS: return None
     row = next((r for r in FINETUNE if r['model'] == entry.architecture and not r['tta']), None)
     return row['top1'][FINETUNE_DATASETS.index(entry.dataset)] if row else None
 
-def pretrained_table() -> list[dict]:
+def pretrained_table() -> list[dict]:  # 16 rows; `readme_top1` None where the README gives none, `defects` a count
     "One row per published checkpoint: name, architecture, data, classes, resolution, epochs, the README's accuracy where it gives one, and defects."
     return [dict(name=e.name, architecture=e.architecture, data='ImageNet-21k' if e.pretrained else f'in21k -> {e.dataset}',
                  classes=e.num_classes, resolution=e.resolution, epochs=e.epochs, readme_top1=readme_top1(e),
@@ -141,11 +149,16 @@ def pretrained_table() -> list[dict]:
 zoo_table = pretrained_table   # its name before 0.2, kept for one release
 
 # %% ../nbs/02_pretrained.ipynb #d49f4252
-def checkpoint_dir(cache: str | Path | None = None) -> Path:
+def checkpoint_dir(
+    cache: str | Path | None = None,  # a cache folder (`~` expanded); None: `$MLPSCALE_CACHE/checkpoints`
+) -> Path:                            # the folder that holds the published checkpoints' files
     "Where published checkpoints are cached: `cache`, else `$MLPSCALE_CACHE/checkpoints`."
     return Path(cache).expanduser() if cache else cache_root()/'checkpoints'
 
-def cached_paths(name: str, cache: str | Path | None = None) -> tuple[Path, Path]:
+def cached_paths(
+    name: str,                        # a published checkpoint's official short name
+    cache: str | Path | None = None,  # the cache folder, as `checkpoint_dir` takes it
+) -> tuple[Path, Path]:               # `<file>_weights` and `<file>_config` in the cache (existing or not)
     "The (weights, config) paths of published checkpoint `name` in the cache."
     e = pretrained_entry(name); d = checkpoint_dir(cache)
     return d/f'{e.file}_weights', d/f'{e.file}_config'
@@ -181,7 +194,10 @@ def _sha_file(weights: Path) -> Path: return weights.with_name(weights.name + '.
 def _record_sha(weights: Path, digest: str):
     with atomic_path(_sha_file(weights)) as t: t.write_text(f'{digest}  {weights.name}\n')
 
-def verify_checkpoint(weights: str | Path, entry: PretrainedEntry | None = None) -> str:
+def verify_checkpoint(
+    weights: str | Path,                  # the weights file, with its `.sha256` record beside it
+    entry: PretrainedEntry | None = None, # its entry, for a published digest and the messages; None: the record alone
+) -> str:                                 # the file's SHA-256 hex digest
     """Check the weights against the SHA-256 recorded when mlpscale downloaded them (and the published one, where there is one);
     returns the digest. A file without that record was not downloaded by mlpscale, and is not trusted."""
     weights = Path(weights); rec = _sha_file(weights)
@@ -199,7 +215,12 @@ def verify_checkpoint(weights: str | Path, entry: PretrainedEntry | None = None)
     return digest
 
 # %% ../nbs/02_pretrained.ipynb #fd6d94ba
-def download(name: str, cache: str | Path | None = None, progress: bool = True, force: bool = False) -> Path:
+def download(
+    name: str,                        # a published checkpoint's official short name
+    cache: str | Path | None = None,  # the cache folder, as `checkpoint_dir` takes it
+    progress: bool = True,            # show gdown's progress bar
+    force: bool = False,              # delete the cached files first and fetch both again
+) -> Path:                            # the weights file in the cache, its SHA-256 checked
     """Fetch published checkpoint `name` (weights and config) into the cache unless it is there; weights that fail their check
     (changed since their download, or never downloaded by mlpscale) are fetched again, with a note. Returns the weights' path."""
     e = pretrained_entry(name)
@@ -226,7 +247,12 @@ def download(name: str, cache: str | Path | None = None, progress: bool = True, 
     return w
 
 # %% ../nbs/02_pretrained.ipynb #87a6448d
-def resolve_checkpoint(spec: str | Path, download_missing: bool = True, progress: bool = True, cache: str | Path | None = None) -> Path:
+def resolve_checkpoint(
+    spec: str | Path,                 # a published checkpoint's name, or a path to a weights file or folder
+    download_missing: bool = True,    # download a published checkpoint that is not cached; False: an error instead
+    progress: bool = True,            # show the download's progress bar
+    cache: str | Path | None = None,  # the cache folder, as `checkpoint_dir` takes it
+) -> Path:                            # the weights file (or the path as given, `~` expanded, where it exists)
     "The weights file `spec` names: a published checkpoint's name (downloaded into the cache if missing, its SHA-256 checked) or a path."
     if is_pretrained_name(str(spec)):
         if download_missing: return download(str(spec), cache=cache, progress=progress)
@@ -240,7 +266,10 @@ def resolve_checkpoint(spec: str | Path, download_missing: bool = True, progress
                         + (f" (did you mean {close[0]}?)" if close else " (mlpscale models --pretrained lists them)"))
 
 # %% ../nbs/02_pretrained.ipynb #2d4dca40
-def finetune_command(architecture: str, dataset: str) -> str | None:
+def finetune_command(
+    architecture: str,  # a pre-trained architecture, e.g. 'B_12-Wi_1024'
+    dataset: str,       # one of `FINETUNE_DATASETS`
+) -> str | None:        # the `mlpscale finetune` command line; None for 'imagenet_real' (ReaL labels are not read)
     "The command that reproduces the official README's fine-tuning cell (`architecture` x `dataset`) from the published ImageNet-21k checkpoint."
     pre = f'{architecture}_res_64_in21k'
     pretrained_entry(pre)

@@ -26,14 +26,19 @@ from .experiments import PATH_PARAMS, run_command
 def _key(v) -> str: return json.dumps(v, sort_keys=True, default=str)
 _MISSING = object()
 
-def varying_params(runs: list[dict], ignore=RUN_ID_SKIP) -> list[str]:
+def varying_params(
+    runs: list[dict],     # rows of `list_runs`
+    ignore=RUN_ID_SKIP,   # parameter names never counted: the places (data root, run folder) and switches like the progress bar
+) -> list[str]:           # the names whose values differ, in the order they first appear
     "The parameter names whose values differ across `runs` (rows of `list_runs`), in the order they first appear."
     names = list(dict.fromkeys(k for r in runs for k in r['params'] if k not in ignore))
     return [k for k in names if len({_key(r['params'].get(k, _MISSING)) if k in r['params'] else '<missing>' for r in runs}) > 1]
 
 def _is_scalar(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool)
 
-def results_table(runs: list[dict]) -> tuple[list[str], list[list]]:
+def results_table(
+    runs: list[dict],                # finished rows of `list_runs`, one experiment's
+) -> tuple[list[str], list[list]]:   # (the column names, one list of values per run)
     "Columns and rows of a table of finished `runs`: id, dataset, varying parameters, main metric, other scalar metrics, duration, device."
     vary = [k for k in varying_params(runs) if k != 'dataset']
     mains = list(dict.fromkeys(r['metric'] for r in runs if r['metric']))
@@ -44,7 +49,11 @@ def results_table(runs: list[dict]) -> tuple[list[str], list[list]]:
     return cols, rows
 
 # %% ../nbs/22_report.ipynb #b50c1a18
-def plot_runs(runs: list[dict], metric: str | None = None, title: str | None = None):
+def plot_runs(
+    runs: list[dict],          # rows of `list_runs`; those without a number for `metric` are left out
+    metric: str | None = None,  # the metric to draw; None: the first run's main metric
+    title: str | None = None,  # the chart's title; None: the experiment, the metric and the number of runs
+):                             # a matplotlib `Figure`, made without pyplot
     "Bar chart of `metric` (default: the main metric) per run, each bar labelled by the run's varying parameters; synthetic-data runs hatched and marked."
     metric = metric or next((r['metric'] for r in runs if r['metric']), None)
     runs = [r for r in runs if _is_scalar(r['metrics'].get(metric))]
@@ -68,7 +77,10 @@ def plot_runs(runs: list[dict], metric: str | None = None, title: str | None = N
 # %% ../nbs/22_report.ipynb #437f98ce
 def _md_cell(v, col) -> str: return fmt_value(v, col).replace('|', '\\|').replace('\n', ' ')
 
-def md_table(cols: list[str], rows: list[list]) -> str:
+def md_table(
+    cols: list[str],   # the column names (they also choose each value's format: `duration_s` as `1m01s`)
+    rows: list[list],  # one list of values per row, in the order of `cols`
+) -> str:              # the table as Markdown, header first
     "A Markdown table: the header, then one row per list of values, formatted as `fmt_value` formats them (pipes escaped)."
     lines = ['| ' + ' | '.join(cols) + ' |', '|' + '|'.join('---' for _ in cols) + '|']
     return '\n'.join(lines + ['| ' + ' | '.join(_md_cell(v, c) for v, c in zip(row, cols)) + ' |' for row in rows])
@@ -84,7 +96,11 @@ def _chart_says_something(rs: list[dict]) -> bool:
     metric = next((r['metric'] for r in rs if r['metric']), None) or ''
     return sum(_is_scalar(r['value']) for r in rs) >= 2 and any(k in metric for k in _CHART_METRICS)
 
-def report(runs_dir: str | os.PathLike = 'runs', out_dir: str | os.PathLike = 'nbs/results', experiment: str | None = None) -> dict:
+def report(
+    runs_dir: str | os.PathLike = 'runs',        # the runs store; only read
+    out_dir: str | os.PathLike = 'nbs/results',  # where the tables, charts, failed list and `runs.md` are written
+    experiment: str | None = None,               # only this experiment's runs; None: every experiment
+) -> dict:                                       # the paths written ('tables', 'figures', 'failed', 'index') and the 'running' runs
     "Write tables (CSV, Markdown) of the finished runs per experiment, a list of the failed runs, charts that compare runs and `runs.md` (all tables) under `out_dir`."
     out = Path(out_dir)
     runs = list_runs(runs_dir, experiment)
@@ -139,7 +155,11 @@ def _relative(text: str, rules: list) -> str:
         text = re.sub(re.escape(p) + r'(/|(?![\w.-]))', lambda m: under if m.group(1) == '/' else itself, text)
     return text
 
-def relative_paths(text: str, run_dir: str | os.PathLike | None = None, params: dict | None = None) -> str:
+def relative_paths(
+    text: str,                                 # a command line or a log
+    run_dir: str | os.PathLike | None = None,  # the run folder, which becomes `./`; None: the working folder
+    params: dict | None = None,                # a run's parameters: their `data_root`/`data_path` become `$MLPSCALE_DATA`/`$DATA_PATH`
+) -> str:                                      # `text` with this machine's absolute paths replaced
     """`text` (a command line, a log) with this machine's absolute paths replaced, for a page others read: under the repository ->
     relative to it, under `run_dir` (default: the working folder) -> `./`, the data root of `params` or `$MLPSCALE_DATA` -> `$MLPSCALE_DATA`,
     home -> `~`, a temporary folder -> `<tmp>`."""
@@ -165,7 +185,10 @@ def _title_of(nb: dict, experiment: str) -> str:
 
 DATASET_NAMES = {'cifar10': 'CIFAR-10', 'cifar100': 'CIFAR-100', 'stl10': 'STL-10', 'tinyimagenet': 'Tiny ImageNet', 'synthetic': 'synthetic images'}
 
-def run_title(title: str, given: dict) -> str:
+def run_title(
+    title: str,   # the experiment's title
+    given: dict,  # the parameters the run's command gave
+) -> str:         # `title – what the run is`, or `title` alone where the command gave nothing
     """A published run's title: the experiment's, then what the run is -- its models (three at most), dataset and budget, from
     the parameters its command gave (`Train a model – B_4-Wi_256 on CIFAR-10, 12 epochs`); the parameters themselves where it
     gave none of those. The run's id goes below it, in the description."""
@@ -190,7 +213,10 @@ def _budget(given: dict, n: int = 4) -> str:
     return ', '.join(f'{k}={short(v)}' for k, v in items[:n]) + (', ...' if len(items) > n else '')
 
 # %% ../nbs/22_report.ipynb #2a37b215
-def publish_run(run_dir: str | os.PathLike, dest: str | os.PathLike = PUBLISHED_DIR) -> Path:
+def publish_run(
+    run_dir: str | os.PathLike,              # a finished `mlpscale run` folder (with its executed notebook); only read
+    dest: str | os.PathLike = PUBLISHED_DIR,  # the copy goes into `dest/<experiment>/<run-id>/`, replacing an earlier one
+) -> Path:                                   # the published notebook
     "Copy finished run `run_dir`'s executed notebook and figures into the docs sources, `dest/<experiment>/<run-id>/`, headed by its id, command, machine and budget, paths made relative; return the notebook."
     run_dir = Path(run_dir)
     try: info = read_json(run_dir/'run.json')
@@ -245,7 +271,9 @@ def publish_run(run_dir: str | os.PathLike, dest: str | os.PathLike = PUBLISHED_
     return path
 
 # %% ../nbs/22_report.ipynb #a4994f1b
-def published_record(run_dir: str | os.PathLike) -> dict:
+def published_record(
+    run_dir: str | os.PathLike,  # a published run's folder, `nbs/published/<experiment>/<run-id>`
+) -> dict:                       # 'metrics' (its metrics.json), 'id', 'machine', 'command' ('' where unknown) and 'page'
     "A published run's `metrics.json` as 'metrics', with 'id', 'machine', 'command' and 'page' (its notebook's path, relative to `nbs/`, as .html)."
     run_dir = Path(run_dir)
     nbs = sorted(run_dir.glob('*.ipynb'))
@@ -260,13 +288,19 @@ def published_record(run_dir: str | os.PathLike) -> dict:
             'page': f"published/{run_dir.parent.name}/{run_dir.name}/{nbs[0].stem}.html"}
 
 # %% ../nbs/22_report.ipynb #de5fe5c7
-def csv_rows(path: str | os.PathLike, **where) -> list[dict]:
+def csv_rows(
+    path: str | os.PathLike,  # a CSV file with a header row
+    **where,                  # column -> the text it must equal (values compared as `str`), or a test of that text
+) -> list[dict]:              # the matching rows, column -> text, in file order
     "The rows of a CSV whose columns equal `where`'s values (compared as text); a callable value is a test of the column's text."
     with open(path, newline='') as f: rows = list(csv.DictReader(f))
     ok = lambda v, want: want(v) if callable(want) else v == str(want)
     return [r for r in rows if all(ok(r.get(k, ''), w) for k, w in where.items())]
 
-def pct_span(values, digits: int = 1) -> str:
+def pct_span(
+    values,           # fractions (0.643 for 64.3%)
+    digits: int = 1,  # decimals of each percentage
+) -> str:             # one percentage where lowest and highest round alike, else 'lo-hi%'
     "Fractions as a percentage or a range of percentages: [0.643, 0.649] -> '64.3-64.9%'."
     lo, hi = f'{100 * min(values):.{digits}f}', f'{100 * max(values):.{digits}f}'
     return f'{lo}%' if lo == hi else f'{lo}-{hi}%'
@@ -274,7 +308,10 @@ def pct_span(values, digits: int = 1) -> str:
 # %% ../nbs/22_report.ipynb #c6d6a25e
 RUN_ONLY_FLAGS = ('--seed', '--data-root', '--no-progress')
 
-def command_flags(command: str, ignore=RUN_ONLY_FLAGS) -> tuple[tuple, dict]:
+def command_flags(
+    command: str,           # a command line, words separated by spaces
+    ignore=RUN_ONLY_FLAGS,  # flags left out (with their values)
+) -> tuple[tuple, dict]:    # (the words before the first flag, {flag: its values joined by spaces})
     "A command line as (its words before the first flag, {flag: its values}), leaving out the flags in `ignore`."
     words, head, flags, key = command.split(), [], {}, None
     for w in words:
@@ -283,12 +320,18 @@ def command_flags(command: str, ignore=RUN_ONLY_FLAGS) -> tuple[tuple, dict]:
         else: flags[key].append(w)
     return tuple(head), {k: ' '.join(v) for k, v in flags.items() if k not in ignore}
 
-def same_command(a: str, b: str, ignore=RUN_ONLY_FLAGS) -> bool:
+def same_command(
+    a: str,                 # a command line
+    b: str,                 # another command line
+    ignore=RUN_ONLY_FLAGS,  # flags not compared
+) -> bool:                  # whether both have the same words before the flags and the same flags and values
     "Whether two command lines give the same flags and values, in any order, leaving out those in `ignore` (the seed, the data root, the progress bar)."
     return command_flags(a, ignore) == command_flags(b, ignore)
 
 # %% ../nbs/22_report.ipynb #16da8120
-def headline_table(rows: list[dict]) -> str:
+def headline_table(
+    rows: list[dict],  # one result each: 'task', 'command', 'result', 'machine', 'page' (a link) and 'page_title'
+) -> str:              # a Markdown table: task, command, result, machine, details (the link)
     "A Markdown table of headline results: each row a dict with 'task', 'command', 'result', 'machine' and 'page' (a link target) and 'page_title'."
     head = ['task', 'command', 'result', 'machine', 'details']
     body = [[r['task'], f"`{r['command']}`", r['result'], r['machine'], f"[{r['page_title']}]({r['page']})"] for r in rows]

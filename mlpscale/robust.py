@@ -25,7 +25,11 @@ import matplotlib.pyplot as plt
 # %% ../nbs/16_robust.ipynb #780d62e9
 class PixelSpace(nn.Module):
     "`model` behind its input normalisation: takes a [0, 1] NCHW batch, normalises it with `mean`/`std` and returns the logits."
-    def __init__(self, model: nn.Module, mean: Sequence[float] = CIFAR_MEAN, std: Sequence[float] = CIFAR_STD):
+    def __init__(self,
+                 model: nn.Module,                      # a model that takes normalised inputs
+                 mean: Sequence[float] = CIFAR_MEAN,    # per-channel mean the model's inputs are normalised with
+                 std: Sequence[float] = CIFAR_STD,      # per-channel std the model's inputs are normalised with
+                ):
         super().__init__()
         self.model = model
         self.register_buffer('mean', torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
@@ -34,7 +38,11 @@ class PixelSpace(nn.Module):
         return self.model((x - self.mean.to(x.device)) / self.std.to(x.device))
 
 # %% ../nbs/16_robust.ipynb #c8c6fbb0
-def to_pixels(images: torch.Tensor, resolution: int | None = None, interp: str = 'bilinear') -> torch.Tensor:
+def to_pixels(
+    images: torch.Tensor,           # an NCHW batch: uint8, or float in [0, 1]
+    resolution: int | None = None,  # side to resize to; None: keep the images' size
+    interp: str = 'bilinear',       # 'bilinear' (antialiased) or 'area' (the official preprocessing; uint8 images only)
+) -> torch.Tensor:                  # float32 images in [0, 1]
     """uint8 (or [0, 1] float) NCHW images as float32 in [0, 1], resized to `resolution` if it differs (bilinear, antialiased;
     `interp='area'`: uint8 images as the official preprocessing resizes them, `ffcv_center_crop`)."""
     check_choice('interp', interp, INTERPS)
@@ -47,8 +55,14 @@ def to_pixels(images: torch.Tensor, resolution: int | None = None, interp: str =
         x = F.interpolate(x, size=(resolution, resolution), mode='bilinear', antialias=True, align_corners=False).clamp_(0, 1)
     return x
 
-def pixel_batches(data, labels: torch.Tensor | None = None, batch_size: int = 256, resolution: int | None = None,
-                  device: str | torch.device = 'cpu', interp: str = 'bilinear'):
+def pixel_batches(
+    data,                                # an `ImageData`, or a uint8 NCHW image tensor (then `labels` is needed)
+    labels: torch.Tensor | None = None,  # the labels of a tensor `data`; None for an `ImageData`
+    batch_size: int = 256,               # images per batch (the last one may be smaller)
+    resolution: int | None = None,       # side the images are resized to; None: their own
+    device: str | torch.device = 'cpu',  # where the batches are made
+    interp: str = 'bilinear',            # resize method, as for `to_pixels`
+):                                       # a generator of `(x, y)`: float32 images in [0, 1] and int64 labels
     "Yield `(x in [0, 1] float32, y)` batches of an `ImageData` (or of uint8 `images` with `labels`) at `resolution` (`to_pixels`), on `device`."
     images, labels = (data.images, data.labels) if isinstance(data, ImageData) else (data, labels)
     if labels is None: raise MlpscaleError("pixel_batches needs labels: pass an ImageData or images together with labels")
@@ -80,8 +94,14 @@ def _loss_grad(f, x, y):
     x = x.clone().detach().requires_grad_(True)
     return torch.autograd.grad(F.cross_entropy(f(x), y), x)[0]
 
-def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float = 8/255,
-         mean: Sequence[float] = CIFAR_MEAN, std: Sequence[float] = CIFAR_STD) -> torch.Tensor:
+def fgsm(
+    model: nn.Module,                    # the attacked model, which takes normalised inputs
+    x: torch.Tensor,                     # a float NCHW batch in [0, 1]
+    y: torch.Tensor,                     # the true labels
+    eps: float = 8/255,                  # the L-inf budget, in [0, 1] pixel units
+    mean: Sequence[float] = CIFAR_MEAN,  # per-channel mean the model's inputs are normalised with
+    std: Sequence[float] = CIFAR_STD,    # per-channel std the model's inputs are normalised with
+) -> torch.Tensor:                       # the adversarial images, detached, in [0, 1] and within `eps` of `x`
     "FGSM: `x + eps * sign(grad of the loss)`, clipped to [0, 1]. `x` in [0, 1]; `model` takes inputs normalised with `mean`/`std`."
     _check_attack_input(x, y, eps)
     f = PixelSpace(model, mean, std)
@@ -90,9 +110,19 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float = 8/255,
         return torch.clamp(x.detach() + eps * g.sign(), 0, 1).detach()
 
 # %% ../nbs/16_robust.ipynb #16d6566d
-def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float = 8/255, alpha: float = 2/255, steps: int = 10,
-        random_start: bool = True, norm: str = 'linf', mean: Sequence[float] = CIFAR_MEAN, std: Sequence[float] = CIFAR_STD,
-        generator: torch.Generator | None = None) -> torch.Tensor:
+def pgd(
+    model: nn.Module,                        # the attacked model, which takes normalised inputs
+    x: torch.Tensor,                         # a float NCHW batch in [0, 1]
+    y: torch.Tensor,                         # the true labels
+    eps: float = 8/255,                      # the budget: the radius of the ball, in [0, 1] pixel units
+    alpha: float = 2/255,                    # the step size
+    steps: int = 10,                         # number of steps; 0: only the random start
+    random_start: bool = True,               # start from a random point in the ball; False: from `x`
+    norm: str = 'linf',                      # 'linf' (per pixel) or 'l2' (per image)
+    mean: Sequence[float] = CIFAR_MEAN,      # per-channel mean the model's inputs are normalised with
+    std: Sequence[float] = CIFAR_STD,        # per-channel std the model's inputs are normalised with
+    generator: torch.Generator | None = None,# the random start's generator; None: the global RNG (as torchattacks)
+) -> torch.Tensor:                           # the adversarial images, detached, in [0, 1] and within the ball
     """PGD with `steps` steps of size `alpha` in the `norm` ('linf' or 'l2') ball of radius `eps` around `x` (in [0, 1]),
     from a random start; results in the ball and in [0, 1]. `model` takes inputs normalised with `mean`/`std`."""
     check_choice('norm', norm, ('linf', 'l2'))
@@ -128,10 +158,23 @@ def _batches_for(data, labels, batch_size, resolution, device, interp='bilinear'
     for x, y in data:
         yield to_pixels(x.to(device), resolution, interp), y.to(device).long()
 
-def robust_accuracy(model: nn.Module, data, labels: torch.Tensor | None = None, eps_list: Sequence[float] = (0, 1/255, 2/255, 4/255, 8/255),
-                    attack: str = 'pgd', batch_size: int = 256, mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
-                    resolution: int | None = None, norm: str = 'linf', alpha: float | None = None, steps: int = 10,
-                    seed: int = 0, progress: bool = False, interp: str = 'bilinear') -> dict:
+def robust_accuracy(
+    model: nn.Module,                           # the attacked model, which takes normalised inputs
+    data,                                       # an `ImageData`, uint8 NCHW images (with `labels`), or `(x in [0, 1], y)` batches
+    labels: torch.Tensor | None = None,         # the labels of uint8 image `data`; None otherwise
+    eps_list: Sequence[float] = (0, 1/255, 2/255, 4/255, 8/255), # the budgets, in [0, 1] pixel units (L2: per image); 0: clean accuracy
+    attack: str = 'pgd',                        # 'pgd' or 'fgsm' (L-inf only)
+    batch_size: int = 256,                      # images per batch (ImageData and uint8 images)
+    mean: Sequence[float] | None = None,        # normalisation mean of the model's inputs; None: the ImageData's, else CIFAR's
+    std: Sequence[float] | None = None,         # normalisation std; None: as `mean`
+    resolution: int | None = None,              # side images are attacked at; None: the one the model was built for
+    norm: str = 'linf',                         # 'linf' or 'l2'
+    alpha: float | None = None,                 # PGD's step size; None: `eps / 4` at each budget
+    steps: int = 10,                            # PGD's steps
+    seed: int = 0,                              # seed of PGD's random starts
+    progress: bool = False,                     # show a progress bar over the batches
+    interp: str = 'bilinear',                   # resize method, as for `to_pixels`
+) -> dict:                                      # `{eps: share of the images still classified correctly}`, in the order of `eps_list`
     """Accuracy under `attack` ('pgd' or 'fgsm') at each budget in `eps_list`: `{eps: accuracy}`. `data`: an `ImageData`, uint8
     images with `labels`, or an iterable of `(x in [0, 1], y)` batches; `mean`/`std` default to the ImageData's (else CIFAR's);
     images are attacked at `resolution` (default: the one the model was built for) after resizing with `interp` (`to_pixels`)."""
@@ -159,7 +202,12 @@ def robust_accuracy(model: nn.Module, data, labels: torch.Tensor | None = None, 
     return {e: c / n for e, c in correct.items()}
 
 # %% ../nbs/16_robust.ipynb #a19ac3c8
-def plot_robust_curves(results: dict, ax=None, title: str = 'robust accuracy', eps_unit: float = 1/255):
+def plot_robust_curves(
+    results: dict,                  # `{name: {eps: accuracy}}`, e.g. from `robust_accuracy`
+    ax=None,                        # the axes to draw on; None: a new figure
+    title: str = 'robust accuracy', # the axes' title
+    eps_unit: float = 1/255,        # the unit of the epsilon axis (1/255, or 1 for L2 budgets)
+):                                  # the figure: one line per entry of `results`
     "Accuracy against epsilon for each `name -> {eps: accuracy}` in `results`; the eps axis is in units of `eps_unit` (1/255). Returns the figure."
     if ax is None: _, ax = plt.subplots(figsize=(5, 3.5))
     for name, r in results.items():

@@ -21,7 +21,9 @@ import mlpscale
 from .core import MlpscaleError, write_json, read_json, params_hash, machine_name, get_device, check_choice, first_line
 
 # %% ../nbs/10_runs.ipynb #b3e30993
-def jsonable(x):
+def jsonable(
+    x,  # any value: a record's parameters or metrics
+):
     "`x` as JSON holds it: tuples and sets as lists, paths as strings, dict keys as strings, 0-d arrays as numbers; anything else unknown as its `str`."
     if x is None or isinstance(x, (str, bool, int, float)): return x
     if isinstance(x, dict): return {str(k): jsonable(v) for k, v in x.items()}
@@ -39,7 +41,13 @@ RUN_ID_SKIP = ('data_root', 'data_path', 'out_dir', 'runs_dir', 'progress', 'dow
 
 def _slug(v) -> str: return re.sub(r'[^A-Za-z0-9._+=-]+', '-', str(v))
 
-def make_run_id(params: dict, defaults: dict | None = None, max_value: int = 12, max_len: int = 64, skip=RUN_ID_SKIP) -> str:
+def make_run_id(
+    params: dict,                  # the run's parameters
+    defaults: dict | None = None,  # the defaults: only parameters that differ are spelled out; None: all are
+    max_value: int = 12,           # characters kept of each value in the readable part
+    max_len: int = 64,             # characters kept of the readable part
+    skip=RUN_ID_SKIP,              # parameters left out of the id and the hash (where data lives, where results go)
+) -> str:                          # '<key=value_...>_<hash>', or 'defaults_<hash>' 
     "A readable id from `params` but `skip`: the `key=value` parts that differ from `defaults` (all if none given; in `defaults` order, else sorted), then the hash of those params."
     params = {k: v for k, v in params.items() if k not in skip}
     order = [k for k in defaults if k in params] + sorted(k for k in params if k not in defaults) if defaults else sorted(params)
@@ -49,7 +57,10 @@ def make_run_id(params: dict, defaults: dict | None = None, max_value: int = 12,
     return f"{head}_{params_hash(jsonable(params))}"
 
 # %% ../nbs/10_runs.ipynb #04ef88ec
-def new_run_dir(parent: str | os.PathLike, run_id: str) -> Path:
+def new_run_dir(
+    parent: str | os.PathLike,  # the folder of an experiment's runs (made if need be)
+    run_id: str,                # the run's id, e.g. from `make_run_id`
+) -> Path:                      # the new, empty folder
     "Create and return a fresh folder `parent/run_id`, or `run_id-2`, `-3`, ... if taken."
     parent = Path(parent); parent.mkdir(parents=True, exist_ok=True)
     for i in range(1, 10_000):
@@ -71,14 +82,18 @@ def _git(where: Path, *args) -> str | None:
     except (OSError, subprocess.SubprocessError): return None
     return r.stdout.strip() if r.returncode == 0 else None
 
-def git_state(where: Path) -> dict:
+def git_state(
+    where: Path,  # a folder inside the checkout
+) -> dict:        # {'git': commit hash, 'git_dirty': bool, None if unknown}, or {}
     "The commit of the source tree at `where` and whether its tracked files differ from it (`git_dirty`); empty outside a git checkout."
     commit = _git(where, 'rev-parse', 'HEAD')
     if not commit: return {}
     changes = _git(where, 'status', '--porcelain', '--untracked-files=no')
     return {'git': commit, 'git_dirty': None if changes is None else bool(changes)}
 
-def run_info(device: str = 'auto') -> dict:
+def run_info(
+    device: str = 'auto',  # the job's device parameter ('auto': CUDA where there is one); an invalid one falls back to 'auto'
+) -> dict:                 # host, pid, python, torch, papermill (None if absent), mlpscale, device, machine
     "Where a job runs: host, pid, Python, torch, papermill and mlpscale versions, the `device` (CUDA name or `cpu`) and the machine (GPU name, or CPU model and cores)."
     try: dev = get_device(device)
     except MlpscaleError: dev = get_device('auto')
@@ -86,8 +101,16 @@ def run_info(device: str = 'auto') -> dict:
             'torch': torch.__version__, 'papermill': _version('papermill'), 'mlpscale': mlpscale.__version__,
             'device': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu', 'machine': machine_name(dev)}
 
-def start_run(run_dir: str | os.PathLike, experiment: str, params: dict, given: dict | None = None,
-              command: list | str | None = None, notebook: str | os.PathLike | None = None) -> dict:
+
+# %% ../nbs/10_runs.ipynb #626b9282
+def start_run(
+    run_dir: str | os.PathLike,                 # the run's folder (made if need be); an earlier record there is kept under 'previous'
+    experiment: str,                            # the experiment's name (a notebook's, or a command's such as 'train')
+    params: dict,                               # everything the job computes from, defaults included: written to params.json
+    given: dict | None = None,                  # the parameters the user set; None: none
+    command: list | str | None = None,          # the command line that ran the job
+    notebook: str | os.PathLike | None = None,  # the notebook run by papermill; None: a command-line job
+) -> dict:                                      # the record written to run.json, to pass to `end_run`
     "Open the record of a job in `run_dir` (made if need be): write `params.json` and `run.json` (status `running`); return the record, for `end_run`."
     run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
     params = jsonable(params)
@@ -102,7 +125,13 @@ def start_run(run_dir: str | os.PathLike, experiment: str, params: dict, given: 
     write_json(run_dir/'run.json', info)
     return info
 
-def end_run(run_dir: str | os.PathLike, info: dict, status: str, error: str | BaseException | None = None, metrics: dict | None = None) -> dict:
+def end_run(
+    run_dir: str | os.PathLike,                # the run's folder
+    info: dict,                                # the record `start_run` returned
+    status: str,                               # 'finished' or 'failed'
+    error: str | BaseException | None = None,  # what went wrong, stored as text; None: nothing
+    metrics: dict | None = None,               # written to metrics.json; None: a metrics.json the job wrote is left alone
+) -> dict:                                     # the record, updated and written to run.json
     "Close the record `info` (from `start_run`): `status` `finished` or `failed`, with `error`; write `metrics.json` only when `metrics` is given."
     check_choice('status', status, ('finished', 'failed'))
     run_dir = Path(run_dir)
@@ -114,7 +143,9 @@ def end_run(run_dir: str | os.PathLike, info: dict, status: str, error: str | Ba
     return info
 
 # %% ../nbs/10_runs.ipynb #b4b59fcb
-def main_metric(metrics: dict | None) -> tuple[str | None, object]:
+def main_metric(
+    metrics: dict | None,           # a run's metrics.json; None: none
+) -> tuple[str | None, object]:     # (name, value), or (None, None)
     "The `(name, value)` of a run's main metric: `metrics['main']` names it, else `test_top1`, else `(None, None)`."
     metrics = metrics or {}
     key = metrics.get('main') if isinstance(metrics.get('main'), str) else 'test_top1'
@@ -133,7 +164,9 @@ def _model_of(params: dict, metrics: dict) -> str | None:
     names += [m for m in params['models'] if isinstance(m, str)] if isinstance(params.get('models'), list) else []
     return names[0] + (f" +{len(names) - 1}" if len(names) > 1 else '') if names else None
 
-def run_row(d: Path) -> dict:
+def run_row(
+    d: Path,  # a run folder holding run.json (and params.json, metrics.json)
+) -> dict:    # id, experiment, kind, status, model, dataset, metric, value, params, metrics, error, ... and the path
     "The row `list_runs` gives for the run folder `d`: its record, parameters and metrics read back, with its status, model, dataset and main metric."
     try: info = read_json(d/'run.json')
     except (OSError, ValueError) as e: info = {'status': 'unreadable', 'error': f"run.json: {e}"}
@@ -154,14 +187,20 @@ def run_row(d: Path) -> dict:
             'device': info.get('device'), 'machine': info.get('machine'), 'torch': info.get('torch'), 'given': info.get('given') or {},
             'command': info.get('command'), 'error': error, 'error_cell': info.get('error_cell'), 'started': info.get('started') or '', 'path': d}
 
-def list_runs(runs_dir: str | os.PathLike = 'runs', experiment: str | None = None) -> list[dict]:
+def list_runs(
+    runs_dir: str | os.PathLike = 'runs',  # the runs store: <runs_dir>/<experiment>/<id>/run.json
+    experiment: str | None = None,         # only this experiment's runs; None: all
+) -> list[dict]:                           # one `run_row` per run, oldest first
     "Every run under `runs_dir` (or only `experiment`'s), notebook and command-line alike, oldest first: status, model, dataset, main metric, duration, machine, error."
     root = Path(runs_dir)
     dirs = [d for d in root.glob(f"{experiment or '*'}/*") if d.is_dir() and (d/'run.json').exists()]
     return sorted(map(run_row, dirs), key=lambda r: (r['started'], r['experiment'], r['id']))
 
 # %% ../nbs/10_runs.ipynb #c35946db
-def check_runs_dir(runs_dir: str | os.PathLike, experiment: str | None = None) -> None:
+def check_runs_dir(
+    runs_dir: str | os.PathLike,    # the runs store to read
+    experiment: str | None = None,  # an experiment that must have runs there; None: no check
+) -> None:                          # None; raises `MlpscaleError` otherwise
     "One clear error unless `runs_dir` is a folder (and `experiment`, if given, one of the experiments with runs in it)."
     p = Path(runs_dir)
     if not p.exists(): raise MlpscaleError(f"--runs-dir {runs_dir} does not exist: no runs were made there (make some with mlpscale train / run)")
@@ -174,7 +213,11 @@ def check_runs_dir(runs_dir: str | os.PathLike, experiment: str | None = None) -
                             + f" (experiments with runs there: {', '.join(have) or 'none'})")
 
 # %% ../nbs/10_runs.ipynb #2c7039f1
-def fmt_value(v, col: str) -> str:
+def fmt_value(
+    v,         # a table cell's value; None: empty
+    col: str,  # the column: 'duration_s' or 'duration' format seconds as 1m15s, 1h02m
+) -> str:      # the text of the cell (floats to 4 significant digits)
+    "A value as `runs_table` shows it."
     if v is None: return ''
     if col in ('duration_s', 'duration'):
         m, s = divmod(float(v), 60); h, m = divmod(int(m), 60)
@@ -182,17 +225,25 @@ def fmt_value(v, col: str) -> str:
     if isinstance(v, float): return f"{v:.4g}"
     return str(v)
 
-def data_cell(r: dict) -> str:
+def data_cell(
+    r: dict,  # a row of `list_runs`
+) -> str:     # e.g. 'cifar10', or 'synthetic (asked cifar10)'; '' when unknown
     "The dataset a run measured, and the one it was asked for where they differ."
     d, asked = r.get('dataset'), r.get('dataset_asked')
     return f"{d} (asked {asked})" if d and asked and d != asked else (d or '')
 
-def error_line(r: dict) -> str:
+def error_line(
+    r: dict,  # a row of `list_runs`
+) -> str:     # the error, with the failing notebook cell where known; '' when none
+    "The error of a run, as `runs_table` lists it."
     return (r.get('error') or '') + (f" [cell In [{r['error_cell']}]]" if r.get('error_cell') else '')
 
 RUNS_COLUMNS = ('experiment', 'id', 'status', 'model', 'dataset', 'metric', 'value', 'duration', 'machine')
 
-def runs_table(runs: list[dict], columns=RUNS_COLUMNS) -> str:
+def runs_table(
+    runs: list[dict],       # rows of `list_runs`
+    columns=RUNS_COLUMNS,   # the columns, in order: keys of a row, or 'duration'
+) -> str:                   # the table; the failed, dead and unreadable runs listed below it
     "A plain-text table of `runs` (from `list_runs`), one line per finished or running run; the others below it, each with its full error."
     cell = lambda r, c: data_cell(r) if c == 'dataset' else fmt_value(r.get('duration_s') if c == 'duration' else r.get(c), c)
     ok = [r for r in runs if r.get('status') in ('finished', 'running')]
@@ -207,7 +258,14 @@ def runs_table(runs: list[dict], columns=RUNS_COLUMNS) -> str:
     return '\n'.join(out)
 
 # %% ../nbs/10_runs.ipynb #2fc4e985
-def recorded(kind: str, params: dict, argv: list[str], runs_dir: str | Path, job, main_metric: str | None = None):
+def recorded(
+    kind: str,                       # the experiment the record goes under, e.g. 'train', 'bench-loader'
+    params: dict,                    # the job's parameters: params.json and the run id
+    argv: list[str],                 # the command's arguments after `mlpscale`
+    runs_dir: str | Path,            # the runs store
+    job,                             # a callable with no arguments that returns the metrics dict
+    main_metric: str | None = None,  # the metric to show in tables (stored as metrics['main']); None: `test_top1` if any
+):
     """Run `job()` inside a record of the runs store (`<runs_dir>/<kind>/<id>/`: params.json, run.json, metrics.json): finished with
     the dict `job` returns as its metrics, or failed with the error. Validate the input before: the folder exists once this starts."""
     out = new_run_dir(Path(runs_dir)/kind, make_run_id(params))

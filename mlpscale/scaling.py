@@ -20,13 +20,19 @@ from scipy.optimize import curve_fit
 import matplotlib.pyplot as plt
 
 # %% ../nbs/19_scaling.ipynb #48c77c3d
-def train_flops_per_image(model: str | nn.Module, resolution: int = 32, num_classes: int = 10) -> int:
+def train_flops_per_image(
+    model: str | nn.Module,  # a registered model name, or a module
+    resolution: int = 32,    # the images' side in pixels
+    num_classes: int = 10,   # the classes of the head, where `model` is a name
+) -> int:                    # FLOPs of one forward and one backward pass for one image
     "FLOPs of one training pass (forward and backward) per image of `model` (a registered name or a module), measured."
     if isinstance(model, str): model = create_model(model, num_classes=num_classes, resolution=resolution)
     return count_flops(model, resolution, backward=True)
 
 # %% ../nbs/19_scaling.ipynb #b25909c4
-def compute_of(run: dict) -> float:
+def compute_of(
+    run: dict,  # a run's record: 'epochs', 'train_size' (or 'train_limit'), and 'train_flops_per_image' (or 'model')
+) -> float:     # the run's training compute in FLOPs
     "Training compute of `run` in FLOPs: forward+backward FLOPs per image x epochs x training-set size."
     missing = [k for k in ('epochs',) if run.get(k) is None]
     size = run.get('train_size', run.get('train_limit'))
@@ -39,7 +45,13 @@ def compute_of(run: dict) -> float:
     return float(fb) * float(run['epochs']) * float(size)
 
 # %% ../nbs/19_scaling.ipynb #b285d312
-def power_law(C, a: float, b: float, c: float = 0.0, c_ref: float = 1.0):
+def power_law(
+    C,                    # compute values (a number or an array)
+    a: float,             # the scale: the error above `c` at `C = c_ref`
+    b: float,             # the exponent (> 0: the error falls with compute)
+    c: float = 0.0,       # the irreducible error
+    c_ref: float = 1.0,   # the compute `C` is measured in units of
+):                        # the error at each `C`, as a float array
     "The law $a\\,(C/C_{ref})^{-b} + c$, elementwise."
     return a * (np.asarray(C, dtype=float) / c_ref) ** (-b) + c
 
@@ -47,7 +59,11 @@ def _se(cov, i):
     v = float(cov[i, i]) if cov is not None and np.ndim(cov) == 2 else float('nan')
     return math.sqrt(v) if math.isfinite(v) and v >= 0 else None
 
-def fit_power_law(C, err, min_points: int = 4) -> dict:
+def fit_power_law(
+    C,                    # each run's training compute (FLOPs), finite and > 0
+    err,                  # each run's test error, finite and > 0, as many as `C`
+    min_points: int = 4,  # distinct compute values needed to fit `c`; with fewer `c` is fixed to 0
+) -> dict:                # 'fitted', 'a', 'b', 'c', their standard errors '*_se', 'c_ref', 'note' and, when fitted, 'a_raw' and 'rmse'
     """Fit `err = a * (C/c_ref)**(-b) + c` (c_ref: geometric mean of `C`) by `scipy.optimize.curve_fit`.
     With fewer than `min_points` distinct `C`, `c` is fixed to 0; with fewer than 2, no fit (`fitted=False`)."""
     C, err = np.asarray(C, dtype=float).ravel(), np.asarray(err, dtype=float).ravel()
@@ -84,7 +100,10 @@ def fit_power_law(C, err, min_points: int = 4) -> dict:
     return out
 
 # %% ../nbs/19_scaling.ipynb #99323015
-def pareto_front(C, err) -> list[int]:
+def pareto_front(
+    C,            # each point's compute
+    err,          # each point's error
+) -> list[int]:   # the frontier's indices into `C`, in order of compute
     "Indices of the compute-efficient points: lower error than every point with less or equal compute, in order of compute."
     C, err = np.asarray(C, dtype=float), np.asarray(err, dtype=float)
     keep, best = [], math.inf
@@ -93,7 +112,12 @@ def pareto_front(C, err) -> list[int]:
     return keep
 
 # %% ../nbs/19_scaling.ipynb #d5bade43
-def plot_scaling(points: list[dict], fit: dict | None = None, title: str | None = None, ax=None):
+def plot_scaling(
+    points: list[dict],       # dicts with 'compute' and 'test_error', optionally 'group', 'train_size' and 'frontier' (ringed)
+    fit: dict | None = None,  # what `fit_power_law` returned, drawn as a dashed line where fitted; None: points only
+    title: str | None = None,  # the title; None: the fitted exponent, or why there is no fit
+    ax=None,                  # a matplotlib axes to draw on; None: a new figure
+):                            # the matplotlib figure
     "Test error against training compute (log-log), coloured by `group`, with the fitted power law."
     if ax is None: fig, ax = plt.subplots(figsize=(6.5, 4.2))
     else: fig = ax.figure

@@ -32,7 +32,9 @@ CATEGORIES = ('airplane', 'bear', 'bicycle', 'bird', 'boat', 'bottle', 'car', 'c
 KINDS = ('cue-conflict', 'edges', 'filled-silhouettes')
 _NAME = re.compile(r'^([a-z]+)(\d+)-([a-z]+)(\d+)\.png$')
 
-def parse_cue_conflict_name(name: str) -> tuple[str, str]:
+def parse_cue_conflict_name(
+    name: str,           # a file name or path, `<shape><i>-<texture><j>.png`
+) -> tuple[str, str]:    # the shape and the texture class, two of `CATEGORIES`
     "The `(shape, texture)` classes of a cue-conflict file name such as `cat1-elephant2.png`."
     m = _NAME.match(Path(name).name)
     if m is None: raise MlpscaleError(f"{name!r} is not a cue-conflict file name; expected <shape><i>-<texture><j>.png, e.g. cat1-elephant2.png")
@@ -45,21 +47,26 @@ def parse_cue_conflict_name(name: str) -> tuple[str, str]:
 @dataclass
 class Stimuli:
     "One kind of shape-bias stimulus: uint8 `images` (N, 3, H, W), `shape` and `texture` class indices into `CATEGORIES`, file `names`."
-    images: torch.Tensor
-    shape: torch.Tensor
-    texture: torch.Tensor
-    names: list
-    kind: str
+    images: torch.Tensor  # uint8 (N, 3, H, W), in sorted file order
+    shape: torch.Tensor   # the shape class of each image, an index into `CATEGORIES`
+    texture: torch.Tensor # the texture class (edges and silhouettes: the same as `shape`)
+    names: list           # '<class>/<file name>' of each image
+    kind: str             # 'cue-conflict', 'edges' or 'filled-silhouettes'
     def __len__(self): return len(self.names)
 
 def _read_png(path: Path) -> np.ndarray:
     with Image.open(path) as im: return np.asarray(im.convert('RGB'), dtype=np.uint8)
 
-def shape_bias_root(root: str | Path | None = None) -> Path:
+def shape_bias_root(
+    root: str | Path | None = None, # the stimuli folder; None: `<data root>/shape-bias`
+) -> Path:                          # the folder that holds cue-conflict/, edges/ and filled-silhouettes/
     "The stimuli folder: `root` if given, else `<data root>/shape-bias` (`$MLPSCALE_DATA`)."
     return Path(root) if root is not None else data_root() / 'shape-bias'
 
-def load_stimuli(root: str | Path | None = None, kind: str = 'cue-conflict') -> Stimuli:
+def load_stimuli(
+    root: str | Path | None = None, # the stimuli folder; None: `<data root>/shape-bias`
+    kind: str = 'cue-conflict',     # 'cue-conflict', 'edges' or 'filled-silhouettes'
+) -> Stimuli:                       # every image of that kind, all of one size
     "Read `<root>/<kind>/<class>/*.png` (`kind`: cue-conflict, edges or filled-silhouettes); `root` defaults to `<data root>/shape-bias`."
     check_choice('kind', kind, KINDS)
     folder = shape_bias_root(root) / kind
@@ -134,7 +141,10 @@ def _named_mapping(name: str) -> dict:
     classes, to = {'cifar10': (CIFAR10_CLASSES, TO_CIFAR10), 'cifar100': (CIFAR100_CLASSES, TO_CIFAR100)}[name]
     return {c: [classes.index(to[c])] for c in CATEGORIES if c in to}
 
-def class_mapping(mapping: str | dict = 'cifar10', num_classes: int | None = None) -> dict:
+def class_mapping(
+    mapping: str | dict = 'cifar10',  # 'cifar10', 'cifar100', 'imagenet' or `{category: [output indices]}`
+    num_classes: int | None = None,   # the model's number of outputs, checked against the mapping; None: not checked
+) -> dict:                            # `{category: [output indices]}`, in the order of `CATEGORIES`
     """`{category: [output indices]}` for the categories a model can answer: 'cifar10' (7 categories), 'cifar100' (8),
     'imagenet' (all 16, model-vs-human's lists) or a dict (checked: known categories, non-empty integer lists). With
     `num_classes`, the model's number of outputs: a named mapping needs exactly its label set's count, a dict indices below it."""
@@ -165,14 +175,21 @@ def class_mapping(mapping: str | dict = 'cifar10', num_classes: int | None = Non
     return out
 
 # %% ../nbs/17_shape_bias.ipynb #9757f3fb
-def decide(probs: torch.Tensor, mapping: dict) -> torch.Tensor:
+def decide(
+    probs: torch.Tensor, # (N, C) softmax probabilities of the model's outputs
+    mapping: dict,       # `{category: [output indices]}`, from `class_mapping`
+) -> torch.Tensor:       # (N,) decided categories, indices into `CATEGORIES`
     "The decided category (index into `CATEGORIES`) for each row of `probs` (N, C): the category of `mapping` with the highest mean probability."
     cats = list(mapping)
     scores = torch.stack([probs[:, mapping[c]].mean(1) for c in cats], 1)
     return torch.tensor([CATEGORIES.index(c) for c in cats])[scores.argmax(1)]
 
 # %% ../nbs/17_shape_bias.ipynb #1a08e364
-def input_resolution(model: nn.Module, mapping: str | dict = 'cifar10', resolution: int | None = None) -> tuple[int, str]:
+def input_resolution(
+    model: nn.Module,                # the model to feed
+    mapping: str | dict = 'cifar10', # a named mapping gives its dataset's resolution for an any-size model; a dict gives none
+    resolution: int | None = None,   # the side to use, in pixels; None: found from the model or the mapping
+) -> tuple[int, str]:                # the side R, and where it came from (e.g. 'model.dim_in=3072')
     """The side `R` of the square RGB input to feed `model`, and where it comes from: `resolution` if given; else the size the
     model fixes (`model.dim_in` = 3*R*R, a strict timm patch embedding's `img_size`) or was built for (`model.resolution`);
     else the native resolution of a named mapping's dataset. A dict mapping with an any-size model needs `resolution`."""
@@ -232,9 +249,20 @@ def _predict_categories(model, stim: Stimuli, keep: torch.Tensor, mapping: dict,
     probs, _ = predict(model, batches, progress=progress)
     return decide(probs, mapping)
 
-def shape_bias(model: nn.Module, root: str | Path | None = None, mapping: str | dict = 'cifar10', resolution: int | None = None,
-               mean: Sequence[float] | None = None, std: Sequence[float] | None = None, batch_size: int = 256,
-               controls: bool = True, progress: bool = False, stimuli: dict | None = None, interp: str = 'bilinear') -> dict:
+# %% ../nbs/17_shape_bias.ipynb #f5001a84
+def shape_bias(
+    model: nn.Module,                     # the model: takes normalised images, returns logits
+    root: str | Path | None = None,       # the stimuli folder; None: `<data root>/shape-bias`
+    mapping: str | dict = 'cifar10',      # 'cifar10', 'cifar100', 'imagenet' or `{category: [output indices]}`
+    resolution: int | None = None,        # side the stimuli are resized to; None: as `input_resolution` finds
+    mean: Sequence[float] | None = None,  # per-channel normalisation mean, 0..1 scale; None: the mapping's dataset's (dict: ImageNet's)
+    std: Sequence[float] | None = None,   # per-channel normalisation std; give both or neither
+    batch_size: int = 256,                # images per forward pass
+    controls: bool = True,                # also score the edges and filled silhouettes
+    progress: bool = False,               # show progress bars
+    stimuli: dict | None = None,          # already loaded `{kind: Stimuli}`, used instead of reading `root`
+    interp: str = 'bilinear',             # resize method; 'area': the official checkpoints' preprocessing
+) -> dict:                                # `shape_bias`, hits, `per_class`, control accuracies, and the set-up used (see above)
     """Shape bias of `model` on the cue-conflict stimuli in `root` (default `<data root>/shape-bias`) under `mapping`
     ('cifar10', 'cifar100', 'imagenet' or a dict; it must fit the model's outputs), and its accuracy on edges and filled
     silhouettes (`controls`). `resolution`, `mean`, `std` default as `input_resolution` and the mapping's dataset say.
@@ -278,7 +306,10 @@ def shape_bias(model: nn.Module, root: str | Path | None = None, mapping: str | 
     return res
 
 # %% ../nbs/17_shape_bias.ipynb #7e14b171
-def plot_shape_bias(results: dict, title: str = 'shape vs texture bias'):
+def plot_shape_bias(
+    results: dict,                         # `{model name: shape_bias result}`
+    title: str = 'shape vs texture bias',  # the title of the bar chart
+):                                         # the figure: overall bias per model (left), per category (right)
     "Overall shape bias per model (bars) and the per-category shape bias (the classic plot) for `{name: shape_bias result}`. Returns the figure."
     names = list(results)
     cats = [c for c in CATEGORIES if any(c in r['per_class'] for r in results.values())]

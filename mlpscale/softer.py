@@ -20,14 +20,21 @@ from .core import MlpscaleError
 from .models import BottleneckMLP, register_model
 
 # %% ../nbs/04_softer.ipynb #768bcd58
-def check_patch(name: str, resolution: int, patch: int):
+def check_patch(
+    name: str,        # the model's name, as the message shows it
+    resolution: int,  # the input side in pixels
+    patch: int,       # the patch side in pixels
+):                    # returns nothing; raises `MlpscaleError` where `patch` is not a divisor of `resolution`
     "A patch size must divide the resolution: else one error naming the model and the sizes that would."
     if patch < 1 or resolution % patch:
         ok = [d for d in range(1, resolution + 1) if resolution % d == 0]
         raise MlpscaleError(f"model {name}: patch size {patch} does not divide the resolution {resolution}; "
                             f"patch sizes accepted at {resolution} px: {', '.join(map(str, ok))}")
 
-def check_positive(name: str, **sizes):
+def check_positive(
+    name: str,  # the model's name, as the message shows it
+    **sizes,    # the sizes parsed from the name, e.g. blocks=4, width=256
+):              # returns nothing; raises `MlpscaleError` naming every size below 1
     "Every size of a model's name must be >= 1: else one error naming the model and the sizes."
     bad = {k: v for k, v in sizes.items() if v < 1}
     if bad: raise MlpscaleError(f"model {name}: {', '.join(f'{k}={v}' for k, v in bad.items())} must be >= 1")
@@ -35,8 +42,17 @@ def check_positive(name: str, **sizes):
 # %% ../nbs/04_softer.ipynb #8ef35893
 class PatchMLP(BottleneckMLP):
     "B-MLP on concatenated patch embeddings: `patch_embed` (one linear map per p x p patch, shared), then `linear_in`, blocks, `linear_out`."
-    def __init__(self, resolution: int, num_classes: int, width: int, blocks: int, patch: int, embed: int,
-                 in_chans: int = 3, expansion: int = 4, norm: str = 'layer', act: str = 'gelu'):
+    def __init__(self,
+                 resolution: int,      # the input side in pixels; `patch` must divide it
+                 num_classes: int,     # outputs of `linear_out`
+                 width: int,           # the features between the blocks
+                 blocks: int,          # the number of residual blocks
+                 patch: int,           # the patch side in pixels
+                 embed: int,           # the numbers each patch is mapped to (E)
+                 in_chans: int = 3,    # the input image's channels
+                 expansion: int = 4,   # each block's inner width, as a multiple of `width`
+                 norm: str = 'layer',  # the pre-norm of each block: 'layer', 'batch' or 'none'
+                 act: str = 'gelu'):   # the activation inside each block: 'gelu', 'relu' or 'silu'
         n_patches = (resolution // patch) ** 2
         super().__init__(embed * n_patches, num_classes, width=width, blocks=blocks, expansion=expansion, norm=norm, act=act)
         self.patch_embed = nn.Conv2d(in_chans, embed, kernel_size=patch, stride=patch)   # the shared per-patch linear map

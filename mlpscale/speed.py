@@ -36,14 +36,17 @@ from .optim import make_optimizer, param_groups, compiled_step
 from .train import training_forward
 
 # %% ../nbs/18_speed.ipynb #fab2a386
-def cpu_load() -> dict:
+def cpu_load(
+) -> dict:   # 'load_avg_1m' and 'cpu_pressure_avg10' (percent of the time); None where the system does not report it
     "How busy the machine is: the 1-minute load average and, where Linux reports it, the share of the last 10 s in which some task waited for a CPU (PSI)."
     load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
     try: psi = float(Path('/proc/pressure/cpu').read_text().split()[1].split('=')[1])
     except (OSError, IndexError, ValueError): psi = None
     return {'load_avg_1m': load, 'cpu_pressure_avg10': psi}
 
-def machine_info(device='auto') -> dict:
+def machine_info(
+    device='auto',  # the device the timings run on ('auto': the best here)
+) -> dict:          # device, cpu, cpu_count, threads, gpu (None on a CPU), torch, python, platform and the `cpu_load` fields
     "What a timing depends on: CPU model, PyTorch threads, GPU name, PyTorch version, the device used, and the current load."
     dev = get_device(device)
     return {'device': str(dev), 'cpu': cpu_model(), 'cpu_count': os.cpu_count(), 'threads': torch.get_num_threads(),
@@ -52,7 +55,9 @@ def machine_info(device='auto') -> dict:
 
 # %% ../nbs/18_speed.ipynb #a283ec76
 @contextmanager
-def num_threads(n: int | None):
+def num_threads(
+    n: int | None,  # PyTorch's CPU threads inside the block; None: keep the current count
+):                  # a context manager that gives the thread count in effect
     "Run the block with `torch.set_num_threads(n)` (if `n` is given), restoring the previous count afterwards."
     old = torch.get_num_threads()
     if n is not None:
@@ -61,7 +66,14 @@ def num_threads(n: int | None):
     try: yield torch.get_num_threads()
     finally: torch.set_num_threads(old)
 
-def time_calls(fn, device='cpu', warmup: int = 3, repeats: int = 10, min_time: float = 0.0, max_repeats: int = 10_000) -> list[float]:
+def time_calls(
+    fn,                         # the call to time, without arguments
+    device='cpu',               # where `fn` runs; on CUDA the calls are timed with CUDA events
+    warmup: int = 3,            # untimed calls first
+    repeats: int = 10,          # the fewest timed calls
+    min_time: float = 0.0,      # the fewest seconds of timed calls in all
+    max_repeats: int = 10_000,  # the most timed calls, whatever `min_time` asks
+) -> list[float]:               # the seconds of each timed call
     "Seconds of each of at least `repeats` timed calls of `fn()` (and at least `min_time` seconds in all), after `warmup` calls."
     if repeats < 1 or warmup < 0: raise MlpscaleError(f"repeats={repeats} must be >= 1 and warmup={warmup} >= 0")
     dev = get_device(device)
@@ -94,8 +106,16 @@ def _default_dtype(dev: torch.device) -> str: return fast_dtype(dev)   # mlpscal
 # %% ../nbs/18_speed.ipynb #a380fd89
 GEMM_SIZES = {'cpu': (1024, 2048, 4096), 'cuda': (8192,)}
 
-def gemm_rate(device='auto', dtype=None, n: int | tuple | None = None, warmup: int = 2, repeats: int = 5, threads: int | None = None,
-              warm_s: float = 0.5, min_time: float = 0.3) -> dict:
+def gemm_rate(
+    device='auto',                  # where to measure
+    dtype=None,                     # 'fp32', 'bf16', 'fp16' or a torch dtype; None: the device's fastest
+    n: int | tuple | None = None,   # the matrices' side, or several sides to try; None: `GEMM_SIZES` of the device (else 4096)
+    warmup: int = 2,                # untimed products per size, after the warm-up time
+    repeats: int = 5,               # the fewest timed products per size
+    threads: int | None = None,     # PyTorch's CPU threads while measuring; None: the current count
+    warm_s: float = 0.5,            # seconds of untimed products per size first
+    min_time: float = 0.3,          # the fewest seconds of timed products per size
+) -> dict:                          # 'gemm_gflops_s' (best) and its median, the best size 'gemm_n', every size's GFLOP/s, dtype, device, threads
     """Measured FLOP/s of an `n x n @ n x n` matrix product on `device` in `dtype` (default: the device's fastest, `fast_dtype`):
     best and median. Several sizes `n` (the default on CPU: `GEMM_SIZES`): the best of them, so the rate is the machine's ceiling.
     Each size is first run for `warm_s` seconds untimed (AMX units and GPU clocks take a while to reach their rate: on this project's
@@ -121,7 +141,10 @@ def gemm_rate(device='auto', dtype=None, n: int | tuple | None = None, warmup: i
             'gemm_sizes': {s: round(v[0], 1) for s, v in per.items()}, 'gemm_dtype': dname, 'device': str(dev), 'threads': nt}
 
 # %% ../nbs/18_speed.ipynb #20b0aa6e
-def gemm_caller(gemm: dict, device='auto'):
+def gemm_caller(
+    gemm: dict,     # a `gemm_rate` result: its 'gemm_n' and 'gemm_dtype' are used
+    device='auto',  # where the product runs
+):                  # (a function running one product, that product's FLOPs)
     "A function that runs one `n x n @ n x n` product of the size and dtype of the `gemm_rate` result `gemm`, and its FLOPs."
     dev = get_device(device); n = gemm['gemm_n']; dt = _dtype(gemm['gemm_dtype'])[1]
     g = torch.Generator(device=dev).manual_seed(1)
@@ -168,14 +191,20 @@ def _graphed(fn, dev: torch.device):
 
 COMPILE_MODES = ('none', 'default', 'reduce-overhead', 'max-autotune')
 
-def compile_mode(compile) -> str:
+def compile_mode(
+    compile,  # False or None, True, or a mode's name
+) -> str:     # one of `COMPILE_MODES`
     "`compile` as one of `COMPILE_MODES`: False -> 'none', True -> 'default', or a mode's name."
     if compile is False or compile is None: return 'none'
     if compile is True: return 'default'
     check_choice('compile', compile, COMPILE_MODES)
     return compile
 
-def compile_inference(model: nn.Module, compile, device) -> tuple:
+def compile_inference(
+    model: nn.Module,  # the network to run for inference
+    compile,           # False/True or a mode of `COMPILE_MODES`
+    device,            # the device it runs on (on a CPU 'max-autotune' uses no CUDA graphs)
+) -> tuple:            # (the forward to call, the context to call it in)
     """(forward, context) of `model` for inference in a mode of `COMPILE_MODES` (or False/True): the forward to call, and the context to
     call it in (its first call compiles). 'max-autotune' is the inference form of a trained network on every device: Inductor's
     `freezing` (constants folded, GEMM weights pre-packed once) and its autotuned GEMM kernels (AMX micro-kernels on a CPU that has
@@ -188,8 +217,19 @@ def compile_inference(model: nn.Module, compile, device) -> tuple:
     return fwd, torch._inductor.config.patch(freezing=True, autotune_num_choices_displayed=0, max_autotune_report_choices_stats=False)
 
 # %% ../nbs/18_speed.ipynb #b2815116
-def inference_step(fwd, regime: str, batch_size: int, resolution: int, device, dtype=torch.float32, mean=CIFAR_MEAN, std=CIFAR_STD,
-                   host_resolution: int | None = None, normalize_dtype=None, memory_format=torch.contiguous_format):
+def inference_step(
+    fwd,                                  # the forward pass to call on a batch
+    regime: str,                          # 'model' (a ready batch) or 'end2end' (uint8 host images, converted each call)
+    batch_size: int,                      # images per call
+    resolution: int,                      # the side in pixels of the network's input
+    device,                               # where the forward pass runs
+    dtype=torch.float32,                  # the dtype of the network's input
+    mean=CIFAR_MEAN,                      # per-channel means the 'end2end' step normalises with
+    std=CIFAR_STD,                        # per-channel standard deviations the 'end2end' step normalises with
+    host_resolution: int | None = None,   # the side of the host's uint8 images ('end2end'); None: `resolution`
+    normalize_dtype=None,                 # the dtype resizing and normalising run in; None: `dtype`
+    memory_format=torch.contiguous_format,  # the input's memory layout (`torch.channels_last` for CNNs)
+):                                        # a function without arguments that runs one call and returns the outputs
     """The call a benchmark times: `regime='model'`: `fwd` on a ready batch of `batch_size` at `resolution` px in `dtype` on `device`;
     `'end2end'`: uint8 images of `host_resolution` px (default `resolution`) on the host -> device -> resized and normalised (in
     `normalize_dtype`, default `dtype`) -> `dtype` -> `fwd`. The inputs are drawn once, from a fixed seed."""
@@ -267,8 +307,16 @@ def bench_model(model, batch_size: int = 64, resolution: int = 32, device='auto'
             'cuda_graph': bool(cuda_graph), **({'paired_frac': float(np.median(pairs)), 'pairs': len(pairs)} if pairs else {})}
 
 # %% ../nbs/18_speed.ipynb #3841c62c
-def profile_ops(model, batch_size: int = 1024, resolution: int = 32, device='auto', repeats: int = 3, top: int = 8,
-                num_classes: int = 10, threads: int | None = None) -> list[dict]:
+def profile_ops(
+    model,                       # a registered name, an `nn.Module` or a (label, module) pair
+    batch_size: int = 1024,      # images per forward pass
+    resolution: int = 32,        # the images' side in pixels
+    device='auto',               # where to run
+    repeats: int = 3,            # profiled forward passes (after two untimed ones)
+    top: int = 8,                # how many operators to return
+    num_classes: int = 10,       # the head's classes, where `model` is a name
+    threads: int | None = None,  # PyTorch's CPU threads; None: the current count
+) -> list[dict]:                 # per operator, largest first: 'op', 'share' of the self time, 'ms' and 'calls' per forward pass
     "The `top` operators by self time over `repeats` forward passes: name, share of the total, ms per forward pass, calls per pass."
     dev = get_device(device)
     name, m = _build(model, num_classes, resolution)
@@ -288,7 +336,13 @@ def profile_ops(model, batch_size: int = 1024, resolution: int = 32, device='aut
             for k in ka[:top]]
 
 # %% ../nbs/18_speed.ipynb #5f91fde8
-def check_bench_infer(models, regimes=REGIMES, compile=(False,), paired: int = 0, device='auto'):
+def check_bench_infer(
+    models,              # model names, modules or (label, module) pairs; only names are checked
+    regimes=REGIMES,     # each 'model' or 'end2end'
+    compile=(False,),    # each False/True or a mode of `COMPILE_MODES`
+    paired: int = 0,     # (pass, GEMM) pairs per row; >= 0
+    device='auto',       # the device the sweep would run on
+):                       # None; the first bad argument raises `MlpscaleError`
     "One clear error for a bad argument of `bench_infer`: a model name the registry does not know, a regime, a compile mode, a negative `paired`, a device that is not here."
     for m in models:
         if isinstance(m, str): model_entry(m)
@@ -299,10 +353,26 @@ def check_bench_infer(models, regimes=REGIMES, compile=(False,), paired: int = 0
     get_device(device)
 
 # %% ../nbs/18_speed.ipynb #7ecae29b
-def bench_infer(models: list, batch_sizes=(1, 64, 1024), resolutions=(32,), device='auto', dtypes=None, compile=(False,),
-                regimes=REGIMES, channels_last: bool = False, warmup: int = 3, repeats: int = 10, min_time: float = 0.5,
-                num_classes: int = 10, threads: int | None = None, gemm_n: int | None = None, out: str | None = None,
-                progress: bool = True, gemms: dict | None = None, paired: int = 0) -> list[dict]:
+def bench_infer(
+    models: list,                # registered names, modules or (label, module) pairs (one alone is accepted too)
+    batch_sizes=(1, 64, 1024),   # images per call; on CUDA one that runs out of memory is halved until it fits
+    resolutions=(32,),           # input sides in pixels
+    device='auto',               # where to run
+    dtypes=None,                 # dtype names or torch dtypes; None: the device's fastest
+    compile=(False,),            # compile settings: False, True or modes of `COMPILE_MODES`
+    regimes=REGIMES,             # 'model' and/or 'end2end'
+    channels_last: bool = False,  # channels-last memory layout (helps CNNs on GPUs)
+    warmup: int = 3,             # untimed calls per row
+    repeats: int = 10,           # the fewest timed calls per row
+    min_time: float = 0.5,       # the fewest seconds of timed calls per row
+    num_classes: int = 10,       # the head's classes of models given by name
+    threads: int | None = None,  # PyTorch's CPU threads for the sweep; None: the current count
+    gemm_n: int | None = None,   # the GEMM side(s) to measure; None: `gemm_rate`'s default
+    out: str | None = None,      # a path stem the rows are saved to (`save_table`); None: not saved
+    progress: bool = True,       # show a bar over the combinations
+    gemms: dict | None = None,   # dtype name -> a `gemm_rate` result measured already; None: measured here
+    paired: int = 0,             # (pass, GEMM) pairs timed per row, for `paired_frac`
+) -> list[dict]:                 # one row per combination, with the machine, the load and the GEMM rate
     """Benchmark every model (registered names, modules or (label, module) pairs) at every batch size, resolution, dtype
     (default: the device's fastest, `fast_dtype`), compile setting and regime; one row each, tagged with the machine and the GEMM
     rate of the row's own dtype, measured once per dtype (or taken from `gemms`, dtype -> a `gemm_rate` result, when the
@@ -336,7 +406,10 @@ def bench_infer(models: list, batch_sizes=(1, 64, 1024), resolutions=(32,), devi
     return rows
 
 # %% ../nbs/18_speed.ipynb #ba0a1e6f
-def save_table(rows: list[dict], path_stem) -> tuple[Path, Path]:
+def save_table(
+    rows: list[dict],       # benchmark rows (any dicts; the CSV's columns are the union of their keys)
+    path_stem,              # the files' path without the extension
+) -> tuple[Path, Path]:     # (the CSV's path, the JSON's path)
     "Write `rows` to `<path_stem>.csv` and `<path_stem>.json` (atomically); return both paths."
     stem = Path(path_stem)
     cols = list(dict.fromkeys(k for r in rows for k in r))
@@ -346,7 +419,9 @@ def save_table(rows: list[dict], path_stem) -> tuple[Path, Path]:
     write_json(json_path, rows)
     return csv_path, json_path
 
-def load_table(path) -> list[dict]:
+def load_table(
+    path,            # the `.json` written by `save_table`, or its stem
+) -> list[dict]:     # the rows as they were saved
     "Rows written by `save_table` (give the .json, or the stem)."
     p = Path(path)
     if p.suffix != '.json': p = p.with_name(p.name + '.json')
@@ -366,7 +441,10 @@ def _fmt(v) -> str:
         return f'{v:.3f}'
     return '-' if v is None else str(v)
 
-def format_table(rows: list[dict], columns=None) -> str:
+def format_table(
+    rows: list[dict],  # benchmark rows
+    columns=None,      # the columns to show, where the rows have them; None: `TABLE_COLUMNS`
+) -> str:              # the table as text: a header, a rule, one line per row
     "A plain-text table of `rows` (the `columns` present in them; default `TABLE_COLUMNS`), numbers right-aligned."
     cols = [c for c in (columns or TABLE_COLUMNS) if any(c in r for r in rows)]
     cells = [[_fmt(r.get(c)) for c in cols] for r in rows]
@@ -376,7 +454,9 @@ def format_table(rows: list[dict], columns=None) -> str:
     return '\n'.join([line(cols), line(['-' * w for w in widths])] + [line(row) for row in cells])
 
 # %% ../nbs/18_speed.ipynb #016d21fc
-def pareto_front(points) -> list[int]:
+def pareto_front(
+    points,          # `(x, y)` pairs, higher better on both
+) -> list[int]:      # the indices of the front, sorted by x
     "Indices of the points `(x, y)` that no other point dominates (higher is better on both), sorted by x."
     pts = [(float(x), float(y)) for x, y in points]
     def dominated(i):
@@ -385,7 +465,10 @@ def pareto_front(points) -> list[int]:
     return sorted((i for i in range(len(pts)) if not dominated(i)), key=lambda i: (pts[i][0], -pts[i][1]))
 
 # %% ../nbs/18_speed.ipynb #faa97f60
-def add_accuracy(rows: list[dict], accuracy: dict) -> list[dict]:
+def add_accuracy(
+    rows: list[dict],  # benchmark rows, each with a 'model'
+    accuracy: dict,    # model label -> its accuracy
+) -> list[dict]:       # copies of the rows with 'accuracy'; rows of models not in `accuracy` dropped
     "Copies of `rows` with `accuracy[row['model']]` added (rows of models missing from `accuracy` are dropped)."
     return [{**r, 'accuracy': accuracy[r['model']]} for r in rows if r['model'] in accuracy]
 
@@ -437,8 +520,18 @@ def _place_labels(ax, xs, ys, names, fontsize: float = 9, gap: float = 7) -> lis
 
 
 # %% ../nbs/18_speed.ipynb #f7882494
-def plot_pareto(rows: list[dict], x: str = 'img_s', y: str = 'accuracy', label: str = 'model', ax=None, title: str | None = None,
-                logx: bool = True, dataset: str | None = None, percent: bool | None = None, ylabel: str | None = None):
+def plot_pareto(
+    rows: list[dict],             # dicts holding the `x`, `y` and `label` fields
+    x: str = 'img_s',             # the field on the x axis
+    y: str = 'accuracy',          # the field on the y axis
+    label: str = 'model',         # the field written next to each point
+    ax=None,                      # the axes to draw on; None: a new 7.6 x 4.5 inch figure
+    title: str | None = None,     # the title; None: none
+    logx: bool = True,            # a log-scale x axis
+    dataset: str | None = None,   # the dataset named on the y axis ('cifar10' reads CIFAR-10); None: not named
+    percent: bool | None = None,  # draw `y` in percent; None: for an accuracy whose values all lie in [0, 1]
+    ylabel: str | None = None,    # the y axis label; None: from `dataset` and `y`
+):                                # the matplotlib figure
     """Scatter `y` against `x` (log x axis), a label on every point and the Pareto front drawn (a step line through ringed points,
     visible even when one point is the whole front); returns the figure. Accuracy (`y` 'accuracy' or a '...top1' field) given as
     fractions is drawn in percent (`percent=None`: whenever every value lies in [0, 1]); `dataset` names it on the y axis."""
@@ -469,7 +562,12 @@ def plot_pareto(rows: list[dict], x: str = 'img_s', y: str = 'accuracy', label: 
     _place_labels(ax, xs, ys, [str(r[label]) for r in rows])
     return fig
 
-def plot_pareto_by(rows: list[dict], by=('device', 'regime'), title=None, **kw) -> dict:
+def plot_pareto_by(
+    rows: list[dict],         # rows holding the `by` fields and what `plot_pareto` draws
+    by=('device', 'regime'),  # the fields whose values group the rows
+    title=None,               # a function of a group's key that gives its title; None: the key's values, joined
+    **kw,                     # passed on to `plot_pareto`
+) -> dict:                    # group key (a tuple of values) -> its figure
     """One `plot_pareto` figure per value of the `by` fields (default: per device and regime), keyed by those values; `title` (a
     function of the key) names each figure, by default the key's values."""
     groups = {}
@@ -479,7 +577,9 @@ def plot_pareto_by(rows: list[dict], by=('device', 'regime'), title=None, **kw) 
 # %% ../nbs/18_speed.ipynb #9624affa
 MATMUL_OPS = ('mm', 'addmm', 'bmm', 'baddbmm')
 
-def capture_products(fn) -> list[dict]:
+def capture_products(
+    fn,               # a call without arguments, such as one training step
+) -> list[dict]:      # one row per distinct product ('op', 'shapes', 'strides', 'dtype', 'kwargs', 'count', 'flops', 'mkn'), most FLOPs first
     """The matrix products `fn()` runs (aten `mm`, `addmm`, `bmm`, `baddbmm`, forward and backward), one row per distinct call --
     the op, its tensor operands' shapes and strides, their dtype -- with how often it ran and its FLOPs."""
     ops = {getattr(torch.ops.aten, n).default: n for n in MATMUL_OPS}
@@ -507,7 +607,12 @@ def _operand(shape, stride, dtype, dev, g):
     n = 1 + sum((s - 1) * st for s, st in zip(shape, stride)) if all(shape) else 0
     return torch.randn(n, device=dev, generator=g).to(dtype).as_strided(shape, stride)
 
-def time_products(products: list[dict], gemm: dict, device='auto', repeats: int = 10) -> dict:
+def time_products(
+    products: list[dict],  # rows of `capture_products`, all in the dtype of `gemm`
+    gemm: dict,            # a `gemm_rate` result: the square product each call is paired with
+    device='auto',         # where to run
+    repeats: int = 10,     # paired calls per product
+) -> dict:                 # the rows with 'ms', 'gflops_s', 'paired_fraction'; 'products_ms', 'at_square_ms', 'shape_efficiency'
     """Time every product of `capture_products` alone (fresh operands of its shapes, strides and dtype), each call paired with the
     square GEMM of `gemm` (a `gemm_rate` result) as in `time_steps`. Per product: ms, GFLOP/s and `paired_fraction` (median of the
     per-call ratios). In all: `products_ms` (each product's median time times its count), `at_square_ms` (the time they would
@@ -537,8 +642,17 @@ def _amp_name(amp: str, dev: torch.device) -> str:
     check_choice('amp', amp, ('auto', 'bf16', 'off', 'fp32'))
     return fast_dtype(dev) if amp == 'auto' else 'fp32' if amp in ('off', 'fp32') else 'bf16'
 
-def step_products(model: str, resolution: int = 32, batch_size: int = 1024, device='auto', amp: str = 'auto', gemm: dict | None = None,
-                  num_classes: int = 10, repeats: int = 10, layout: str = 'batch-first') -> dict:
+def step_products(
+    model: str,                  # a registered model name
+    resolution: int = 32,        # the images' side in pixels
+    batch_size: int = 1024,      # images per step
+    device='auto',               # where to run
+    amp: str = 'auto',           # 'auto' (the device's fastest dtype), 'bf16', 'off' or 'fp32'
+    gemm: dict | None = None,    # a `gemm_rate` result in the step's dtype; None: measured here
+    num_classes: int = 10,       # the head's classes
+    repeats: int = 10,           # paired calls per product
+    layout: str = 'batch-first',  # 'batch-first', or 'features-first' (`mlpscale.models.features_first`)
+) -> dict:                       # what `time_products` returns
     """The products of one training step of `model` (forward, cross-entropy, backward; bf16 autocast where `amp` gives bf16; in
     `layout`: 'batch-first', or 'features-first' as `mlpscale.models.features_first` computes it), captured (`capture_products`) and
     timed alone (`time_products`): the step's ceiling as a share of the GEMM rate."""
@@ -559,8 +673,17 @@ def step_products(model: str, resolution: int = 32, batch_size: int = 1024, devi
     return time_products(prods, g, dev, repeats)
 
 # %% ../nbs/18_speed.ipynb #4c8aa1a5
-def time_steps(step, batches, batch_size: int, flops_per_image: float = 0.0, steps: int = 20, warmup: int = 5, device='cpu',
-               progress: bool = False, paired_gemm: dict | None = None) -> dict:
+def time_steps(
+    step,                             # `step(x, y)`: one training step on a batch
+    batches,                          # an iterator of `(x, y)` batches
+    batch_size: int,                  # images per batch
+    flops_per_image: float = 0.0,     # the training FLOPs of one image, for TFLOP/s
+    steps: int = 20,                  # timed steps
+    warmup: int = 5,                  # untimed steps first
+    device='cpu',                     # where the step runs (CUDA is synchronised around each step)
+    progress: bool = False,           # show a bar over the steps
+    paired_gemm: dict | None = None,  # a `gemm_rate` result: its product is timed after every step; None: no pairing
+) -> dict:                            # 'img_s', 'step_ms', 'data_share', 'tflops', 'steps', 'warmup_s' (and 'paired_fraction', 'paired_gemm_tflops')
     """Time `step(x, y)` over `warmup + steps` batches drawn from the iterator `batches`: the median step (waiting for the batch
     included) as images/s, ms and TFLOP/s, and the share of the timed steps spent waiting for data. `paired_gemm` (a `gemm_rate`
     result): a GEMM of its size and dtype is also timed right after every timed step, and `paired_fraction` is the median over the
@@ -647,10 +770,26 @@ def _time_official(model: str, data, flops: float, dev, *, num_classes: int, res
     return b, g32
 
 # %% ../nbs/18_speed.ipynb #15436e8f
-def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int = 1024, device='auto', steps: int = 20,
-                warmup: int = 5, amp: str = 'auto', compile: bool | None = None, num_workers: int = 2, num_classes: int = 10,
-                n_images: int | None = None, progress: bool = True, official: bool = True, gemm: dict | None = None,
-                gemm_n: int | tuple | None = None, optimizer: str = 'lion', products: bool = True, layout: str = 'auto') -> dict:
+def bench_train(
+    model: str = 'B_6-Wi_512',         # a registered model name
+    resolution: int = 32,              # the images' side in pixels
+    batch_size: int = 1024,            # images per step
+    device='auto',                     # where to run
+    steps: int = 20,                   # timed steps of each kind
+    warmup: int = 5,                   # untimed steps first
+    amp: str = 'auto',                 # mlpscale's dtype: 'auto' (the device's fastest), 'bf16', 'off' or 'fp32'
+    compile: bool | None = None,       # compile mlpscale's model and optimiser step; None: on CUDA and in bf16
+    num_workers: int = 2,              # `DataLoader` workers of the official-style step
+    num_classes: int = 10,             # the head's classes
+    n_images: int | None = None,       # synthetic images made; None: enough for every step
+    progress: bool = True,             # show bars over the steps
+    official: bool = True,             # also time the official-style step
+    gemm: dict | None = None,          # a `gemm_rate` result in mlpscale's dtype; None: measured here
+    gemm_n: int | tuple | None = None,  # the GEMM side(s) measured; None: `gemm_rate`'s default
+    optimizer: str = 'lion',           # the optimiser of both steps
+    products: bool = True,             # also time the step's matrix products alone (`step_products`)
+    layout: str = 'auto',              # 'auto' (as `mlpscale train` runs the step) or 'batch-first'
+) -> dict:                             # both steps' rates and shares, the GEMM rates, the machine; 'ratio' of their images/s
     """Images/s, TFLOP/s and data-wait share of mlpscale's training step and of the official-style step, side by side, each next to
     the GEMM rate of its own dtype measured in the same run (`gemm_rate`, best of its calls) and next to GEMMs timed between the
     steps (`time_steps`' `paired_fraction`). `amp='auto'`: the device's fastest dtype (`fast_dtype`). `products`: also time the
@@ -685,7 +824,9 @@ def bench_train(model: str = 'B_6-Wi_512', resolution: int = 32, batch_size: int
             'ratio': a['img_s'] / b['img_s']}
 
 # %% ../nbs/18_speed.ipynb #87b1377c
-def format_bench_train(r: dict) -> str:
+def format_bench_train(
+    r: dict,  # a `bench_train` result
+) -> str:     # the table as text: one line per step, then the products timed alone
     "The side-by-side table of `bench_train`: each step's images/s and its share of the GEMM rate of its own dtype."
     hw = r['machine']['gpu'] or r.get('machine_name') or r['machine']['cpu']
     lines = [f"{r['model']} at {r['resolution']} px, batch {r['batch_size']}, {r['device']} ({hw}, {r['machine']['threads']} threads); "

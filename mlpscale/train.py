@@ -38,7 +38,13 @@ from .config import TrainConfig, amp_dtype, amp_used, run_dir_for, resolve_inter
 from .optim import param_groups, make_optimizer, compiled_step, lr_factor
 
 # %% ../nbs/13_train.ipynb #efac2e5e
-def training_forward(model: nn.Module, device, compile: bool, world_size: int = 1, layout: str = 'auto') -> tuple:
+def training_forward(
+    model: nn.Module,       # the model to train (or its DDP wrapper)
+    device,                 # where it trains: 'auto', 'cpu', 'cuda', ... or a `torch.device`
+    compile: bool,          # `torch.compile` the forward (`--compile`)
+    world_size: int = 1,    # processes training together; features first only with one
+    layout: str = 'auto',   # 'auto': features first where it pays; 'batch-first': always the model's own layout
+) -> tuple:                 # (the callable forward, the layout used: 'features-first' or 'batch-first')
     """(forward, layout): what the training step runs `model` through. With `compile`: `torch.compile`d, and on a CPU with one
     process, in the features-first layout where the model has one (`mlpscale.models.features_first`: the same function and
     parameters, every product with the batch as its wide output dimension; the compiled bf16 step of B_6-Wi_512 at batch 1024 ran
@@ -51,11 +57,14 @@ def training_forward(model: nn.Module, device, compile: bool, world_size: int = 
     return (torch.compile(net) if compile else net), ('features-first' if ff is not None else 'batch-first')
 
 # %% ../nbs/13_train.ipynb #484ec0b3
-def dist_env() -> tuple[int, int, int]:
+def dist_env(
+) -> tuple[int, int, int]: # (rank, world size, local rank) of this process
     "(rank, world size, local rank) from torchrun's environment; (0, 1, 0) for a single process."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
 
-def init_distributed(device: str = 'auto'):
+def init_distributed(
+    device: str = 'auto', # 'auto', 'cpu', 'cuda'; with several ranks on CUDA, each takes GPU `LOCAL_RANK`
+):                        # (rank, world size, device, whether this call created the process group)
     "Join the process group torchrun set up (NCCL on CUDA, gloo on CPU); returns (rank, world, device, created)."
     rank, world, local = dist_env()
     dev = get_device(device)
@@ -80,12 +89,21 @@ def _broadcast(obj, world: int):
     if isinstance(box[0], BaseException): raise box[0]
     return box[0]
 
-def clock_gap(seconds: float, steps: int, every: float = 0.25, most: int = 25) -> int:
+# %% ../nbs/13_train.ipynb #3d7dda6a
+def clock_gap(
+    seconds: float,      # training time the last `steps` steps took
+    steps: int,          # optimiser steps since the ranks last agreed on the clock
+    every: float = 0.25, # seconds of training wanted between two agreements
+    most: int = 25,      # the largest gap, in steps
+) -> int:                # steps until the next agreement; 1 when no pace is known yet
     "Steps until the ranks of a time-budgeted run next take rank 0's clock: about `every` seconds of training at the pace of the last `steps` steps (which took `seconds`), 1 to `most`."
     if steps <= 0 or seconds <= 0: return 1
     return max(1, min(most, int(every * steps / seconds)))
 
-def ranks_in_sync(model: nn.Module, world: int) -> bool:
+def ranks_in_sync(
+    model: nn.Module, # this rank's replica (not DDP-wrapped)
+    world: int,       # number of ranks; 1: True without communicating
+) -> bool:            # True when every parameter tensor's float64 sum is the same on every rank
     "Whether every rank ends with the same weights (per-tensor float64 sums, bit for bit); data-parallel replicas that differ trained on different learning rates or steps."
     if world == 1: return True
     sums = torch.stack([p.detach().double().sum() for p in model.parameters()])
@@ -116,7 +134,12 @@ def _checkpoint_classes(model) -> tuple[str | None, list | None]:
     c = getattr(model, 'source_config', None) or {}
     return c.get('dataset'), c.get('classes')
 
-def prepare(cfg: TrainConfig, dev: torch.device | None = None, purpose: str | None = None):
+# %% ../nbs/13_train.ipynb #75b8849d
+def prepare(
+    cfg: TrainConfig,                 # the job: dataset, model or checkpoint, resolution, classes
+    dev: torch.device | None = None,  # the device; None: `cfg.device`
+    purpose: str | None = None,       # 'train', 'finetune' or 'eval'; None: 'finetune' with `cfg.checkpoint`, else 'train'
+):                                    # (device, training data or None, test data, model, resolution)
     """Device, data, model and resolution for `cfg`. `purpose`: 'train' (from scratch), 'finetune' (from `cfg.checkpoint`; a new
     head, with a note, where the data has other classes than the checkpoint) or 'eval' (the test split only; a checkpoint whose head
     does not predict the data's classes is refused). Returns `(dev, train_data or None, test_data, model, resolution)`."""
@@ -167,7 +190,14 @@ class NonFiniteLoss(MlpscaleError): "The loss became NaN or inf."
 def _autocast(cfg, dev):
     return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp_dtype(cfg, dev) is not None)
 
-def evaluate_random_views(model: nn.Module, test_data, cfg: TrainConfig, res: int, dev, progress: bool = False) -> dict:
+def evaluate_random_views(
+    model: nn.Module,       # the model to evaluate, on `dev`
+    test_data,              # the test split (an image dataset with `classes`)
+    cfg: TrainConfig,       # gives the views (`tta_random`, `crop_scale`, `crop_ratio`, `interp`), `seed` and dtype
+    res: int,               # the resolution the model sees, in pixels
+    dev,                    # the device the views are made on
+    progress: bool = False, # show a progress bar over the views
+) -> dict:                  # `evaluate_passes`'s scores: `top1`, `top5`, `loss`, ... of the averaged softmax
     """The official test-time augmentation: softmax averaged over `cfg.tta_random` random views of every test image, each a random
     resized crop (`cfg.crop_scale`, `cfg.crop_ratio`) and flip, resampled with `cfg.interp` (the official finetune.py: 100 views)."""
     passes = (DeviceLoader(test_data, 1024, train=False, augment=True, resolution=res, device=dev, seed=_view_seed(cfg.seed, v), scale=cfg.crop_scale,
@@ -428,7 +458,12 @@ def _metrics(job: _Job, rows: list[dict], final: dict | None, rnd: dict | None, 
             **({'first_layer_spread': loc['mean_spread'], 'first_layer_window': loc['mean_window']} if loc else {}), **job.extra}
 
 # %% ../nbs/13_train.ipynb #475de551
-def train(cfg: TrainConfig, command: str = 'train', runs_root: str | Path = 'runs', argv: list[str] | None = None) -> dict:
+def train(
+    cfg: TrainConfig,                # the job (validated here); `cfg.out_dir` None: a new folder under `runs_root`
+    command: str = 'train',          # 'train' or 'finetune': the runs store's experiment and the folder `runs_root/<command>/`
+    runs_root: str | Path = 'runs',  # the runs store, where a run without `out_dir` gets its folder
+    argv: list[str] | None = None,   # the command line's arguments, recorded in `run.json`; None: no command recorded
+) -> dict:                           # the final metrics (`test_top1`, `steps`, `train_time_s`, ...) with `out_dir`, on every rank
     """Run the job `cfg` describes (in one process, or in each of torchrun's); returns the final metrics (also in `<out_dir>/metrics.json`).
     The run folder gets the runs store's record (`run.json`: command `argv`, parameters, machine, versions, status), unless a papermill
     run owns the folder; a job that fails after its folder exists is kept and marked failed."""
@@ -444,6 +479,7 @@ def train(cfg: TrainConfig, command: str = 'train', runs_root: str | Path = 'run
     finally:
         if created: dist.destroy_process_group()
 
+# %% ../nbs/13_train.ipynb #c85f1bf1
 def _train(cfg, command, runs_root, rank, world, dev, rec, argv=None) -> dict:
     cfg, out = _run_folder(cfg, command, runs_root, rank, world)
     rec['out'] = out
@@ -478,7 +514,12 @@ def _end_record(rec: dict, status: str, error: BaseException | None = None):
     end_run(rec['dir'], rec.pop('info'), status, error=msg)
 
 # %% ../nbs/13_train.ipynb #0e68110d
-def evaluate_checkpoint(cfg: TrainConfig, runs_dir: str | Path | None = 'runs', argv: list[str] | None = None, json_path: str | None = None) -> dict:
+def evaluate_checkpoint(
+    cfg: TrainConfig,                    # the job: `checkpoint` (required), `dataset`, `tta`, `tta_random`, `batch_size`, ...
+    runs_dir: str | Path | None = 'runs', # the runs store; None (and no `cfg.out_dir`): no record written
+    argv: list[str] | None = None,       # the command line's arguments, recorded in `run.json`
+    json_path: str | None = None,        # also write the result to this file; None: not
+) -> dict:                               # `test_top1`, `test_top5`, `test_loss` and the rest of `evaluate`'s scores, with what was evaluated
     """Evaluate `cfg.checkpoint` on the test split of `cfg.dataset` (fixed TTA views: `cfg.tta`; the official random views:
     `cfg.tta_random`). The result goes to the runs store (`<runs_dir>/eval/<model>-<dataset>-<hash>/`, or `cfg.out_dir`; none
     when `runs_dir` is None) and, if asked, to `json_path`."""
@@ -513,12 +554,17 @@ def evaluate_checkpoint(cfg: TrainConfig, runs_dir: str | Path | None = 'runs', 
     return r
 
 # %% ../nbs/13_train.ipynb #2d4255e4
-def read_log(path: str | Path) -> list[dict]:
+def read_log(
+    path: str | Path, # a run folder or its `log.jsonl`
+) -> list[dict]:      # one dict per logged epoch: `epoch`, `train_loss`, `lr`, `train_time`, and `test_top1` etc. where evaluated
     "The rows of a run's `log.jsonl` (or of the `log.jsonl` inside a run folder)."
     path = Path(path); path = path/'log.jsonl' if path.is_dir() else path
     return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
 
-def plot_log(path: str | Path, title: str | None = None):
+def plot_log(
+    path: str | Path,         # a run folder or its `log.jsonl`
+    title: str | None = None, # the figure's title; None: `path`
+):                            # a matplotlib figure: loss (left) and accuracy (right) per epoch
     "Figure of loss and accuracy per epoch for the run at `path`."
     rows = read_log(path); ep = [r['epoch'] + 1 for r in rows]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))

@@ -36,7 +36,8 @@ from .data import normalize_batch, CIFAR_MEAN, CIFAR_STD
 from .speed import time_calls, cpu_load, pareto_front, num_threads, COMPILE_MODES, compile_inference, inference_step
 
 # %% ../nbs/20_zoo.ipynb #bc24e66f
-def accuracy_path() -> Path:
+def accuracy_path(
+) -> Path:   # the accuracy table shipped inside the installed package
     "Where the published accuracies ship: `mlpscale/resources/zoo_accuracy.csv`, inside the installed package."
     return Path(str(files('mlpscale'))) / 'resources' / 'zoo_accuracy.csv'
 
@@ -55,7 +56,9 @@ def _bool(v) -> bool:
     if s in ('no', 'false', '0', ''): return False
     raise ValueError(v)
 
-def read_accuracy(path=None) -> list[dict]:
+def read_accuracy(
+    path=None,       # a CSV with the columns `ACC_COLUMNS`; None: the table shipped with the package
+) -> list[dict]:     # one dict per row, typed, with its CSV line number under 'line'
     "The rows of `accuracy.csv` (default: the one shipped with the package), typed: `top1` a float or None, `resolution`, `views` ints, `tta` a bool."
     path = Path(path) if path else accuracy_path()
     if not path.exists(): raise MlpscaleError(f"no accuracy table at {path}; the package ships one at {accuracy_path()}")
@@ -75,7 +78,9 @@ def read_accuracy(path=None) -> list[dict]:
     return rows
 
 # %% ../nbs/20_zoo.ipynb #362ed50f
-def check_accuracy(rows: list[dict]) -> None:
+def check_accuracy(
+    rows: list[dict],  # the rows of `read_accuracy`
+) -> None:             # nothing; the first wrong row raises `MlpscaleError`
     "Refuse a table with a row that names no registry model, an unknown dataset, regime or family, a number out of range, or no source: one error naming the line."
     seen = set()
     for r in rows:
@@ -114,14 +119,18 @@ SOURCES = [   # where the published numbers come from, and how each source was f
     dict(prefix='https://github.com/google-research/big_transfer', name='google-research/big_transfer README', how="the BiT authors' repository; its 'CIFAR results (few-shot and full)' tables"),
 ]
 
-def source_of(url: str) -> dict:
+def source_of(
+    url: str,  # a row's `source_url`
+) -> dict:     # its `SOURCES` entry (prefix, name, how); for an unlisted URL its repository as name and an empty 'how'
     "The `SOURCES` entry a source URL belongs to."
     for s in SOURCES:
         if url.startswith(s['prefix']): return s
     return dict(prefix=url, name=url.split('//', 1)[-1].split('/blob/')[0], how='')
 
 # %% ../nbs/20_zoo.ipynb #3706b20d
-def stated_params(text: str) -> tuple[float, float, float] | None:
+def stated_params(
+    text: str,                               # a parameter count in millions as the source writes it ('0.27', '24'); '' for none
+) -> tuple[float, float, float] | None:     # (the count, the lowest and highest exact counts it stands for); None for ''
     """The parameter count a source states, in millions as it writes it (`'0.27'`, `'24'`, `'6.3'`), and the range of exact counts it
     stands for: within 1%, or any count the source's digits round or cut off to (a README giving whole millions writes 24.66M as 24M)."""
     if not text: return None
@@ -130,11 +139,17 @@ def stated_params(text: str) -> tuple[float, float, float] | None:
     unit = 10.0 ** -(len(text.split('.')[1]) if '.' in text else 0)
     return v * 1e6, min(v * 0.99, v - unit / 2) * 1e6, max(v * 1.01, v + unit) * 1e6
 
-def built_params(model: str, num_classes: int, resolution: int) -> int:
+def built_params(
+    model: str,        # a registry model name
+    num_classes: int,  # the classes of its head
+    resolution: int,   # the input side in pixels
+) -> int:              # the number of parameters
     "Parameters of registry model `model` built on the meta device (nothing is allocated) for `num_classes` at `resolution`."
     with torch.device('meta'): return count_params(create_model(model, num_classes=num_classes, resolution=resolution))
 
-def check_param_counts(row: dict) -> dict:
+def check_param_counts(
+    row: dict,  # a row of `read_accuracy`
+) -> dict:      # model, dataset, 'built' and 'stated' counts, num_classes, 'ok' (True where none is stated) and 'rel_diff'
     "Build the row's network as the source counts it (its dataset's classes, or `params_num_classes`) and compare with the stated count."
     nc = row['params_num_classes'] or NUM_CLASSES[row['dataset']]
     n = built_params(row['model'], nc, row['resolution'])
@@ -143,7 +158,11 @@ def check_param_counts(row: dict) -> dict:
             'ok': st is None or st[1] <= n <= st[2], 'rel_diff': None if st is None else n / st[0] - 1}
 
 # %% ../nbs/20_zoo.ipynb #fbe74d38
-def zoo_entries(rows: list[dict] | None = None, models=(), resolution: int = 32) -> list[dict]:
+def zoo_entries(
+    rows: list[dict] | None = None,  # accuracy rows (`read_accuracy`); None: none
+    models=(),                       # extra registry models to time, e.g. this package's own
+    resolution: int = 32,            # the input side of the extra `models`
+) -> list[dict]:                     # one dict per (model, resolution): 'model', 'resolution', 'family', 'regimes'
     "The networks to time: each (model, resolution) of the accuracy rows, then `models` at `resolution` (once each), with family and regimes."
     out = {}
     for r in rows or []:
@@ -169,23 +188,35 @@ SPEED_COLUMNS = ('machine', 'device', 'model', 'resolution', 'regime', 'dtype', 
 TIMING_REGIMES = ('model', 'end2end')
 BATCHES = ('b1', 'large')
 
-def timed_dtypes(device='auto') -> list[str]:
+def timed_dtypes(
+    device='auto',   # the device to time on
+) -> list[str]:      # ['fp32'], plus 'bf16' where the hardware computes it natively
     """The dtypes the map times by default: fp32, and bf16 where the hardware computes it natively -- a GPU that supports it, a CPU with
     AMX-BF16 or AVX512-BF16 (which `mlpscale.core.fast_dtype` does not count as faster: only a matrix engine is)."""
     dev = get_device(device)
     native = torch.cuda.is_bf16_supported() if dev.type == 'cuda' else bool({'amx_bf16', 'avx512_bf16'} & cpu_flags())
     return ['fp32'] + (['bf16'] if native else [])
 
-def large_batch(flops_per_img: float, budget: float = 1e11, max_batch: int = 256, min_batch: int = 4) -> int:
+def large_batch(
+    flops_per_img: float,   # the network's forward FLOPs per image
+    budget: float = 1e11,   # the most FLOPs one forward pass of the batch may cost
+    max_batch: int = 256,   # the largest batch
+    min_batch: int = 4,     # the smallest batch, whatever the budget
+) -> int:                   # the large batch size
     "The large batch of a network: the largest power of two up to `max_batch` whose forward pass costs at most `budget` FLOPs, but at least `min_batch`."
     b = 2 ** int(math.floor(math.log2(max(1.0, budget / max(flops_per_img, 1.0)))))
     return int(max(min_batch, min(max_batch, b)))
 
-def speed_key(r: dict) -> tuple:
+def speed_key(
+    r: dict,    # a measurement row (of `read_speed`, or being written)
+) -> tuple:     # (machine, device, model, resolution, regime, dtype, compile, batch, pass)
     "What a measurement is of: machine, device, network, regime, dtype, compile mode, batch (`b1` or `large`) and pass (a repeat of the whole run)."
     return (r['machine'], r['device'], r['model'], int(r['resolution']), r['regime'], r['dtype'], r['compile'], r['batch'], int(r.get('pass') or 1))
 
-def read_speed(path) -> list[dict]:
+# %% ../nbs/20_zoo.ipynb #08936af6
+def read_speed(
+    path,            # a CSV of `SPEED_COLUMNS`, as `bench_zoo` appends it
+) -> list[dict]:     # the measurements, numbers typed; [] where the file does not exist
     "The measurements appended to `path` (a CSV of `SPEED_COLUMNS`), typed; a line cut off by an interrupted run is skipped."
     path = Path(path)
     if not path.exists(): return []
@@ -218,13 +249,31 @@ def _append(path: Path, row: dict) -> None:
         f.flush(); os.fsync(f.fileno())
 
 # %% ../nbs/20_zoo.ipynb #10d0dd5a
-def deploy(model: nn.Module) -> nn.Module:
+def deploy(
+    model: nn.Module,  # a network; changed in place
+) -> nn.Module:        # the network in eval mode, its fusable blocks fused
     "The network as it is meant to run: eval mode, and re-parameterised where its blocks can be fused (RepVGG's branches into one 3x3 convolution; timm's `reparameterize_model`)."
     return reparameterize_model(model.eval(), inplace=True)
 
-def time_network(model: nn.Module, resolution: int, regime: str = 'model', batch_size: int = 1, device='auto', dtype: str = 'fp32',
-                 compile: str = 'none', host_resolution: int = 32, mean=CIFAR_MEAN, std=CIFAR_STD, warmup: int = 1, repeats: int = 3,
-                 min_time: float = 0.3, num_classes: int | None = None, warmup_time: float = 0.2, tries: int = 3, max_spread: float = 1.5) -> dict:
+def time_network(
+    model: nn.Module,                 # the network, already on `device` and in `dtype`
+    resolution: int,                  # the side in pixels of the network's input
+    regime: str = 'model',            # 'model' (a ready batch on the device) or 'end2end' (uint8 host images, resized and normalised)
+    batch_size: int = 1,              # images per call
+    device='auto',                    # where the network runs
+    dtype: str = 'fp32',              # 'fp32', 'bf16' or 'fp16': the input's dtype
+    compile: str = 'none',            # a mode of `COMPILE_MODES`
+    host_resolution: int = 32,        # the side of the host's uint8 images ('end2end')
+    mean=CIFAR_MEAN,                  # per-channel means for normalising ('end2end')
+    std=CIFAR_STD,                    # per-channel standard deviations for normalising ('end2end')
+    warmup: int = 1,                  # the fewest untimed calls first
+    repeats: int = 3,                 # the fewest timed calls
+    min_time: float = 0.3,            # the fewest seconds of timed calls
+    num_classes: int | None = None,   # the outputs expected per image, checked; None: not checked
+    warmup_time: float = 0.2,         # the fewest seconds of untimed calls
+    tries: int = 3,                   # measurements at most, while the calls spread more than `max_spread`
+    max_spread: float = 1.5,          # the largest accepted ratio of the 90th to the 10th percentile of the calls
+) -> dict:                            # batch_size, img_s, latency_ms and its 10th/90th percentiles, repeats, tries
     """Seconds per forward pass of `model` (already on `device`, in `dtype`) on batches of `batch_size`. `regime='model'`: a ready
     normalised batch at `resolution` on the device. `'end2end'`: uint8 images of `host_resolution` px on the host (pinned on a GPU)
     -> device -> resized to `resolution` and normalised (`mlpscale.data.normalize_batch`, the evaluation transform) -> forward.
@@ -302,9 +351,25 @@ def _measure(row: dict, m32: nn.Module, resolution: int, regime: str, bs: int, d
         row['error'] = _error_text(ex)
 
 # %% ../nbs/20_zoo.ipynb #fd6389a3
-def bench_zoo(entries: list[dict], out_csv, device='auto', dtypes=None, compile=None, regimes=TIMING_REGIMES, batches=BATCHES,
-              budget: float | None = None, max_batch: int | None = None, warmup: int = 1, repeats: int = 3, min_time: float = 0.3,
-              num_classes: int = 10, max_minutes: float | None = None, threads: int | None = None, pass_no: int = 1, progress: bool = True) -> dict:
+def bench_zoo(
+    entries: list[dict],                # the networks to time (`zoo_entries`)
+    out_csv,                            # the CSV the measurements are appended to (and read back to resume)
+    device='auto',                      # where to time
+    dtypes=None,                        # 'fp32', 'bf16', 'fp16'; None: `timed_dtypes` of the device
+    compile=None,                       # modes of `COMPILE_MODES`; None: eager, plus 'reduce-overhead' on a GPU
+    regimes=TIMING_REGIMES,             # 'model' and/or 'end2end'
+    batches=BATCHES,                    # 'b1' and/or 'large'
+    budget: float | None = None,        # FLOPs of one large-batch pass; None: 1e11, 4e12 on a GPU
+    max_batch: int | None = None,       # the largest large batch; None: 256, 1024 on a GPU
+    warmup: int = 1,                    # untimed calls per measurement
+    repeats: int = 3,                   # the fewest timed calls per measurement
+    min_time: float = 0.3,              # the fewest seconds of timed calls per measurement
+    num_classes: int = 10,              # the classes of the networks' heads
+    max_minutes: float | None = None,   # start no new network after this many minutes; None: no limit
+    threads: int | None = None,         # PyTorch's CPU threads; None: the current count
+    pass_no: int = 1,                   # which repeat of the whole run this is (a new pass measures again)
+    progress: bool = True,              # show a bar over the measurements
+) -> dict:                              # counts (planned, skipped_done, measured, left), stopped_early, seconds, machine, device, dtypes, compile, pass
     """Time every network of `entries` (`zoo_entries`) at its resolution, in every dtype, compile mode, regime and batch (`b1`, `large`),
     appending one row per measurement to `out_csv` as it goes; rows already there for this machine are skipped, so an interrupted run
     resumes. Defaults: `timed_dtypes`; eager, plus `reduce-overhead` (CUDA graphs) on a GPU. A network that fails
@@ -341,11 +406,15 @@ def bench_zoo(entries: list[dict], out_csv, device='auto', dtypes=None, compile=
             'pass': pass_no}
 
 # %% ../nbs/20_zoo.ipynb #d52ba239
-def setting_name(s: dict) -> str:
+def setting_name(
+    s: dict,  # a setting: 'batch', 'regime', 'dtype' and optionally 'compile'
+) -> str:     # e.g. `b1 end2end fp32`, with `compile=...` where it is not 'none'
     "A speed setting in words: `b1 end2end fp32 eager`."
     return f"{s['batch']} {s['regime']} {s['dtype']}" + ('' if s.get('compile', 'none') == 'none' else f" compile={s['compile']}")
 
-def speed_index(speed_rows: list[dict]) -> dict:
+def speed_index(
+    speed_rows: list[dict],  # measurements (`read_speed`); those without images/s or with an error are left out
+) -> dict:                   # (device, model, resolution, regime, dtype, compile, batch) -> the fastest row
     "Measurements by (device, model, resolution, regime, dtype, compile, batch): of repeated passes, the fastest (the least disturbed by anything else running)."
     idx = {}
     for r in speed_rows:
@@ -354,7 +423,9 @@ def speed_index(speed_rows: list[dict]) -> dict:
         if k not in idx or r['img_s'] > idx[k]['img_s']: idx[k] = r
     return idx
 
-def pass_agreement(speed_rows: list[dict]) -> dict | None:
+def pass_agreement(
+    speed_rows: list[dict],  # measurements of one or more passes
+) -> dict | None:            # 'n' settings measured twice or more, 'median' and 'worst' ratio, 'within_10pct', 'within_25pct'; None if none
     "How well two passes of the same measurements agree: the ratio of the faster to the slower images/s, per setting measured twice."
     by = {}
     for r in speed_rows:
@@ -365,8 +436,17 @@ def pass_agreement(speed_rows: list[dict]) -> dict | None:
     return {'n': len(ratios), 'median': float(np.median(ratios)), 'within_10pct': sum(x <= 1.1 for x in ratios), 'within_25pct': sum(x <= 1.25 for x in ratios),
             'worst': ratios[-1]}
 
-def zoo_points(acc_rows: list[dict], speed_rows: list[dict], dataset: str, device: str, regime: str, dtype: str, batch: str,
-               compile: str = 'none') -> list[dict]:
+# %% ../nbs/20_zoo.ipynb #fc950988
+def zoo_points(
+    acc_rows: list[dict],    # accuracy rows (`read_accuracy`)
+    speed_rows: list[dict],  # measurements (`read_speed`)
+    dataset: str,            # 'cifar10' or 'cifar100'
+    device: str,             # the device measured, e.g. 'cpu' or 'cuda:0'
+    regime: str,             # 'model' or 'end2end'
+    dtype: str,              # 'fp32' or 'bf16'
+    batch: str,              # 'b1' or 'large'
+    compile: str = 'none',   # the compile mode measured
+) -> list[dict]:             # the accuracy rows with 'img_s' (per view), 'img_s_per_view', 'batch_size', 'flops_per_img', 'params_built'
     """One point per accuracy row of `dataset` with a published top-1 and a measurement under the setting: images/s divided by the
     row's test-time views (a 100-view TTA number costs 100 forward passes per image)."""
     idx = speed_index(speed_rows)
@@ -379,12 +459,17 @@ def zoo_points(acc_rows: list[dict], speed_rows: list[dict], dataset: str, devic
                     'flops_per_img': s['flops_per_img'], 'params_built': s['params']})
     return pts
 
-def dominated_by(points: list[dict], p: dict) -> list[dict]:
+def dominated_by(
+    points: list[dict],  # points of one map (`zoo_points`)
+    p: dict,             # the point in question
+) -> list[dict]:         # the points of other networks that dominate `p`
     "The points at least as accurate and at least as fast as `p`, better in one of the two (other networks only)."
     return [q for q in points if q['model'] != p['model'] and q['top1'] >= p['top1'] and q['img_s'] >= p['img_s']
             and (q['top1'] > p['top1'] or q['img_s'] > p['img_s'])]
 
-def fronts(points: list[dict]) -> dict:
+def fronts(
+    points: list[dict],  # points of one map (`zoo_points`)
+) -> dict:               # 'scratch', 'transfer' and 'all' -> the front's points, sorted by speed
     "The Pareto front (accuracy up, images/s up) of each regime's points and of all points: lists of points sorted by speed."
     out = {}
     for reg in (*REGIMES, 'all'):
@@ -396,7 +481,10 @@ def fronts(points: list[dict]) -> dict:
 FAMILY_STYLE = {'mlp': ('o', 'C3', 'MLP (the paper)'), 'mlp-mixer': ('s', 'C1', 'MLP-Mixer'), 'cnn': ('^', 'C0', 'CNN'), 'vit': ('D', 'C2', 'ViT')}
 FRONT_STYLE = {'scratch': dict(color='0.25', ls='-'), 'transfer': dict(color='0.25', ls='--')}
 
-def network_numbers(acc_rows: list[dict], extra=()) -> dict:
+def network_numbers(
+    acc_rows: list[dict],  # accuracy rows, in the table's order
+    extra=(),              # more (model, resolution) pairs, numbered after them
+) -> dict:                 # (model, resolution) -> its number, from 1
     "A number for each network (model, resolution), in the order the accuracy table lists them, then `extra`: the map's labels and the table's `#`."
     nums = {}
     for k in [(r['model'], r['resolution']) for r in acc_rows] + list(extra):
@@ -432,14 +520,21 @@ def _place_labels(ax, xy, texts, fontsize: float = 6.5):
                     ha='left', va='bottom', color='0.15', zorder=5,
                     arrowprops=dict(arrowstyle='-', lw=0.4, color='0.55', shrinkA=0, shrinkB=2) if best[1] > 10 else None)
 
-def label_points(ax, points: list[dict], numbers: dict, ours=()):
+def label_points(
+    ax,                   # the map's axes, its limits final
+    points: list[dict],   # the published points drawn
+    numbers: dict,        # (model, resolution) -> the network's number (`network_numbers`); '?' where missing
+    ours=(),              # this package's own runs drawn, labelled with a `*`
+):                        # None; the labels are added to `ax`
     "Number every point of a map (`t`: a test-time-augmented number, `*`: this package's run), labels placed so that they do not collide."
     allp = list(points) + list(ours)
     _place_labels(ax, [(p['img_s'], p['top1']) for p in allp],
                   [f"{numbers.get((p['model'], p['resolution']), '?')}{'t' if p.get('tta') else ''}{'*' if i >= len(points) else ''}" for i, p in enumerate(allp)])
 
 # %% ../nbs/20_zoo.ipynb #0efedfd4
-def legend_handles(ours: bool = False) -> list:
+def legend_handles(
+    ours: bool = False,  # add an entry for this package's own runs
+) -> list:               # matplotlib handles: the families, filled and open markers, the two fronts
     "The map's legend: families, filled / open, the two fronts (and this package's runs)."
     h = [Line2D([], [], marker=mk, color=col, ls='', label=lab) for mk, col, lab in FAMILY_STYLE.values()]
     h += [Line2D([], [], marker='o', color='0.3', ls='', label='filled: from scratch'),
@@ -448,7 +543,15 @@ def legend_handles(ours: bool = False) -> list:
     if ours: h.append(Line2D([], [], marker='x', color='0.45', ls='', label="this package's run (*)"))
     return h
 
-def plot_map(points: list[dict], ax=None, numbers: dict | None = None, title: str | None = None, ours=(), legend: bool = True, labels: bool = True):
+def plot_map(
+    points: list[dict],          # published points of one setting (`zoo_points`)
+    ax=None,                     # the axes to draw on; None: a new 8.5 x 5 inch figure
+    numbers: dict | None = None,  # (model, resolution) -> label number; None: `network_numbers` of the points and `ours`
+    title: str | None = None,    # the panel's title; None: none
+    ours=(),                     # this package's own runs, points with 'img_s' and 'top1'
+    legend: bool = True,         # draw the legend beside the axes
+    labels: bool = True,         # number the points now (a figure of several panels numbers them after its layout)
+):                               # the matplotlib figure
     """Accuracy against images/s (log axis): marker and colour by family, filled for trained from scratch and open for transferred,
     the Pareto front of each regime drawn, each point labelled with its network's number (`network_numbers`; `t` marks a
     test-time-augmented number), placed so that labels do not collide. `ours`: this package's own runs, drawn as grey crosses."""
@@ -476,8 +579,18 @@ def plot_map(points: list[dict], ax=None, numbers: dict | None = None, title: st
     return ax.figure
 
 # %% ../nbs/20_zoo.ipynb #c669d986
-def map_figure(acc_rows, speed_rows, dataset: str, device: str, dtype: str = 'fp32', compile: str = 'none', ours=(), numbers=None, machine: str = '',
-               plotted: list | None = None):
+def map_figure(
+    acc_rows,                      # accuracy rows (`read_accuracy`)
+    speed_rows,                    # measurements (`read_speed`)
+    dataset: str,                  # 'cifar10' or 'cifar100'
+    device: str,                   # the device measured, e.g. 'cpu'
+    dtype: str = 'fp32',           # the dtype measured
+    compile: str = 'none',         # the compile mode measured
+    ours=(),                       # this package's own runs: 'model', 'resolution', 'dataset', 'top1'
+    numbers=None,                  # (model, resolution) -> label number; None: `network_numbers`
+    machine: str = '',             # the machine's name, for the title; '': the device
+    plotted: list | None = None,   # a list the points drawn are appended to (with their 'setting'); None: not kept
+):                                 # the matplotlib figure of four panels
     "The map of `dataset` for one device and dtype: four panels, batch 1 and the large batch, model only and end to end (transfer included); the points drawn are appended to `plotted`."
     fig, axs = plt.subplots(2, 2, figsize=(13, 10))
     numbers = numbers or network_numbers(acc_rows, [(o['model'], o['resolution']) for o in ours])
@@ -500,7 +613,14 @@ def map_figure(acc_rows, speed_rows, dataset: str, device: str, dtype: str = 'fp
     return fig
 
 # %% ../nbs/20_zoo.ipynb #97a18b5f
-def mlp_standing(acc_rows, speed_rows, device: str, dtype: str = 'fp32', compile: str = 'none', family: str = 'mlp') -> list[dict]:
+def mlp_standing(
+    acc_rows,               # accuracy rows (`read_accuracy`)
+    speed_rows,             # measurements (`read_speed`)
+    device: str,            # the device measured
+    dtype: str = 'fp32',    # the dtype measured
+    compile: str = 'none',  # the compile mode measured
+    family: str = 'mlp',    # the family whose numbers are placed
+) -> list[dict]:            # one row per number and setting: n_dominating, dominating, n_networks, speed_rank, best_as_fast, ...
     """For every published number of the paper's MLPs (`family`) and every setting (batch 1 / large, model only / end to end): how
     many networks dominate it (at least as accurate and as fast, better in one), which, and its rank in speed among the mapped networks."""
     out = []
@@ -521,7 +641,10 @@ def mlp_standing(acc_rows, speed_rows, device: str, dtype: str = 'fp32', compile
 # %% ../nbs/20_zoo.ipynb #4f211982
 def _fmt_speed(v) -> str: return '' if v is None else f"{v:,.0f}" if v >= 100 else f"{v:.1f}" if v >= 1 else f"{v:.2f}"
 
-def speed_columns(speed_rows, cpu: str = 'cpu') -> list[dict]:
+def speed_columns(
+    speed_rows,        # measurements (`read_speed`)
+    cpu: str = 'cpu',  # the CPU's device name (not read: the columns are always of 'cpu')
+) -> list[dict]:       # one dict per column: device, dtype, compile, batch, regime, 'head', and 'missing' for an unmeasured GPU
     "The table's speed columns: this CPU in fp32 (and its fast dtype where measured), and the GPU (bf16, torch.compile with CUDA graphs) -- present or not."
     cols = []
     have = {(r['device'].split(':')[0], r['dtype'], r['compile']) for r in speed_rows if r.get('img_s')}
@@ -536,7 +659,13 @@ def speed_columns(speed_rows, cpu: str = 'cpu') -> list[dict]:
     return cols
 
 # %% ../nbs/20_zoo.ipynb #79b3cd0f
-def network_table(acc_rows, speed_rows, columns: list[dict], ours=(), numbers=None) -> list[dict]:
+def network_table(
+    acc_rows,               # accuracy rows (`read_accuracy`)
+    speed_rows,             # measurements (`read_speed`)
+    columns: list[dict],    # the speed columns (`speed_columns`)
+    ours=(),                # this package's own runs: 'model', 'resolution', 'dataset', 'top1', 'note'
+    numbers=None,           # (model, resolution) -> number; None: `network_numbers`
+) -> list[dict]:            # one row per network, in the order of its number
     "One row per network: number, name, family, regimes and pre-training, resolution, parameters and FLOPs, published top-1 per dataset, ours, and images/s per column."
     numbers = numbers or network_numbers(acc_rows, [(o['model'], o['resolution']) for o in ours])
     idx = speed_index(speed_rows)
@@ -570,7 +699,10 @@ SORT_JS = ("<script>document.querySelectorAll('table.sortable').forEach(function
            "var c=(typeof x==='number'&&typeof y==='number')?x-y:String(x).localeCompare(String(y));return asc?c:-c;})"
            ".forEach(function(r){tb.appendChild(r);});});});});</script>")
 
-def table_html(rows: list[dict], columns: list[dict]) -> str:
+def table_html(
+    rows: list[dict],     # rows of `network_table`
+    columns: list[dict],  # the same speed columns
+) -> str:                 # the HTML table, with the script that sorts it
     "The sortable HTML table of `network_table` rows (click a header to sort; empty cells sort last)."
     e = html.escape
     def num(v, text): return f'<td data-v="{"" if v is None else v}">{text}</td>'
@@ -595,7 +727,9 @@ SETTING_WORDS = {('b1', 'model'): 'batch 1, model only', ('b1', 'end2end'): 'bat
 
 def _nice(ds): return {'cifar10': 'CIFAR-10', 'cifar100': 'CIFAR-100'}[ds]
 
-def standing_table_md(standing: list[dict]) -> str:
+def standing_table_md(
+    standing: list[dict],  # rows of `mlp_standing`
+) -> str:                  # a Markdown table: a row per MLP number, a column per setting
     "Markdown: per MLP number (rows) and setting (columns), how many mapped networks dominate it, of how many, and its rank in speed."
     keys = list(SETTING_WORDS)
     rows = {}
@@ -614,7 +748,10 @@ def _changed(st: list[dict], base: list[dict]) -> list[tuple]:
     return [(s, b) for s in st for b in base if (s['dataset'], s['model'], s['tta'], s['batch'], s['regime']) ==
             (b['dataset'], b['model'], b['tta'], b['batch'], b['regime']) and s['n_dominating'] != b['n_dominating']]
 
-def answer_md(standing: dict, machine: str) -> str:
+def answer_md(
+    standing: dict,  # label ('CPU fp32', 'CPU bf16', 'GPU ...') -> rows of `mlp_standing`
+    machine: str,    # the CPU's name, as `machine_name` writes it
+) -> str:            # Markdown bullets
     "The answer to the question in sentences, every number from `standing` (`mlp_standing` per dtype / device label)."
     lines = []
     base = standing.get('CPU fp32') or []
@@ -662,7 +799,10 @@ def _count_words(got: list[dict]) -> str:
     if len(set(c)) == 1: return 'none' if c[0] == 0 else str(c[0])
     return ' and '.join(f"{s['n_dominating']} {SETTING_WORDS[(s['batch'], s['regime'])].split(', ')[1]}" for s in got)
 
-def answer_summary(standing: dict, machine: str) -> str:
+def answer_summary(
+    standing: dict,  # label ('CPU fp32', ...) -> rows of `mlp_standing`
+    machine: str,    # the CPU's name, as `machine_name` writes it
+) -> str:            # Markdown paragraphs, one per dataset and one per other label
     "The answer in a few sentences, every number from `standing`: how many networks dominate the paper's best MLP of each dataset at a large batch and at batch 1 (CPU fp32), and in how many cases the counts change in the other dtypes and devices."
     base, out = standing.get('CPU fp32') or [], []
     for ds in DATASETS:
@@ -801,7 +941,16 @@ def _page_sources(acc_rows, speed_rows) -> list[str]:
     return md
 
 # %% ../nbs/20_zoo.ipynb #6a4cbc29
-def zoo_page(acc_rows, speed_rows, out_md, ours=(), command: str = '', meta: dict | None = None, title: str | None = None, note: str = '') -> dict:
+def zoo_page(
+    acc_rows,                  # accuracy rows (`read_accuracy`)
+    speed_rows,                # measurements (`read_speed`)
+    out_md,                    # the page's path; its figures and CSV go next to it, named after it
+    ours=(),                   # this package's own runs: 'model', 'resolution', 'dataset', 'top1', 'note'
+    command: str = '',         # the command that made the page, quoted on it
+    meta: dict | None = None,  # what `bench_zoo` returned (its time and counts), optionally 'gemm' and 'torch'; None: nothing
+    title: str | None = None,  # the page's title; None: the number of networks and the machine
+    note: str = '',            # a paragraph placed after the command
+) -> dict:                     # 'md', 'figures', 'csv' (paths), 'standing', 'table' and the 'plotted' points
     """Write the results page: the answer in a few sentences, the first map, the answer in detail, where each MLP stands, the other
     maps, the sortable table, the sources and what was measured. Figures and a CSV of the table go next to `out_md`, named after it;
     `note` is a paragraph placed after the command (e.g. where the run's executed notebook is published)."""

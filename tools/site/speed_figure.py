@@ -1,4 +1,4 @@
-"""The figure of the results page `nbs/results/speed_cpu.md`, drawn from the table beside it (`speed_cpu.csv`, written by
+"""The figure of the results page `nbs/results/speed_cpu.ipynb`, drawn from the table beside it (`speed_cpu.csv`, written by
 `mlpscale bench infer ... --out speed_cpu`): images per second of each model at each batch size, end to end, with the share
 of the same run's fp32 GEMM rate on each bar.
 
