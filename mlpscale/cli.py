@@ -206,10 +206,12 @@ def cmd_bench_infer(
     bs, rs = _positive_ints(a.batch_sizes, '--batch-sizes'), _positive_ints(a.resolutions, '--resolutions')
     modes = [m for m in (a.compile or '').split(',') if m]
     check_bench_infer(a.models.split(','), a.regimes.split(','), modes, a.paired, a.device)
+    gemm_n = tuple(_positive_ints(a.gemm_n, '--gemm-n')) if a.gemm_n else None
     def job():
         rows = bench_infer([m for m in a.models.split(',') if m], batch_sizes=bs, resolutions=rs, device=a.device,
                            dtypes=a.dtypes.split(',') if a.dtypes else None, compile=(False, *modes), regimes=tuple(a.regimes.split(',')),
-                           channels_last=a.channels_last, threads=a.threads, min_time=a.min_time, out=a.out, progress=True, paired=a.paired)
+                           channels_last=a.channels_last, threads=a.threads, min_time=a.min_time, out=a.out, progress=True, paired=a.paired,
+                           gemm_n=gemm_n)
         gemms = {r['dtype']: r['gemm_gflops_s'] for r in rows}
         print(f"{machine_name(a.device)}: dtype chosen by auto: {fast_dtype(a.device)}; GEMM rate of each dtype measured in this run: "
               + ', '.join(f"{d} {g:,.0f} GFLOP/s" for d, g in gemms.items()) + " (gemm_frac: a row's GFLOP/s over its own dtype's rate; paired_frac: the median over passes of a pass's FLOP/s over a GEMM timed right after it)")
@@ -226,9 +228,10 @@ def cmd_bench_train(
     model_entry(a.model)
     for k in ('resolution', 'batch_size', 'steps'): _positive_ints(str(getattr(a, k)), '--' + k.replace('_', '-'))
     get_device(a.device)   # the rest of bench_train's arguments are argparse choices
+    gemm_n = tuple(_positive_ints(a.gemm_n, '--gemm-n')) if a.gemm_n else None
     def job():
         r = bench_train(a.model, a.resolution, a.batch_size, a.device, steps=a.steps, warmup=a.warmup, amp=a.amp,
-                        compile=a.compile, num_workers=a.num_workers, products=a.products, layout=a.layout)
+                        compile=a.compile, num_workers=a.num_workers, products=a.products, layout=a.layout, gemm_n=gemm_n)
         print(format_bench_train(r)); return r
     r, out = recorded('bench-train', _bench_params(a, 'json'), argv, a.runs_dir, job, 'mlpscale_fraction_of_gemm')
     print(f"recorded in {out}")
@@ -323,6 +326,7 @@ def _bench_parsers(sub, fmt):
     bt.add_argument('--products', action=argparse.BooleanOptionalAction, default=True, help="also time the step's matrix products alone: the ceiling of its share of the GEMM rate at its shapes")
     bt.add_argument('--layout', default='auto', choices=['auto', 'batch-first'], help="auto: as mlpscale train runs the step (compiled on a CPU: the B-MLP features first, mlpscale.models.FeaturesFirst); batch-first: the model's own layout, for comparison")
     bt.add_argument('--json', default=None, help='also write the result to this JSON file')
+    for q in (bi, bt): q.add_argument('--gemm-n', default=None, help="the sides of the square products that measure the GEMM rate, comma-separated; the fastest is the rate (default: 1024,2048,4096 on a CPU, 8192 on a GPU)")
     for q, func in ((bl, cmd_bench_loader), (bi, cmd_bench_infer), (bt, cmd_bench_train)):
         q.add_argument('--runs-dir', default='runs', help='the runs store: the result is recorded in <runs-dir>/bench-<what>/<id>/')
         q.set_defaults(func=func)

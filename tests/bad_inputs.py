@@ -86,6 +86,8 @@ CASES = [
     ('bench infer --batch-sizes a,b', "--batch-sizes 'a,b' is not accepted"),
     ('bench infer --compile fast', "--compile='fast' is not accepted; choose one of: default, reduce-overhead, max-autotune"),
     ('bench infer --paired -1', "--paired -1: must be >= 0"),
+    ('bench infer --gemm-n 0', "--gemm-n '0' is not accepted: give positive integers"),
+    ('bench train --gemm-n 1024,x', "--gemm-n '1024,x' is not accepted"),
     ('bench train --model B_x-Wi_1', "unknown model 'B_x-Wi_1'"),
     ('bench train --batch-size 0', "--batch-size '0' is not accepted"),
     ('bench loader --dataset nope', "dataset='nope' is not accepted"),

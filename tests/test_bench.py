@@ -3,7 +3,7 @@ import json
 from conftest import mlpscale
 
 def test_bench_infer_prints_table(tmp_path):
-    r = mlpscale('bench', 'infer', '--models', 'B_2-Wi_64,ResNet_10-Wi_8', '--batch-sizes', '1,16', '--min-time', '0.05', '--paired', '0',
+    r = mlpscale('bench', 'infer', '--models', 'B_2-Wi_64,ResNet_10-Wi_8', '--batch-sizes', '1,16', '--min-time', '0.05', '--paired', '0', '--gemm-n', '256',
                  '--out', tmp_path / 'infer', cwd=tmp_path, check=True)   # no paired GEMMs: what the table shows is checked, not their rate
     rows = json.loads((tmp_path / 'infer.json').read_text())
     rows = rows['rows'] if isinstance(rows, dict) else rows
@@ -20,7 +20,7 @@ def test_bench_infer_prints_table(tmp_path):
 
 def test_bench_train_prints_both_steps_and_ratio(tmp_path):
     r = mlpscale('bench', 'train', '--model', 'B_2-Wi_64', '--resolution', '16', '--batch-size', '128', '--steps', '3',
-                 '--warmup', '1', '--num-workers', '0', '--no-products', '--json', tmp_path / 't.json', cwd=tmp_path, check=True)
+                 '--warmup', '1', '--num-workers', '0', '--no-products', '--gemm-n', '256', '--json', tmp_path / 't.json', cwd=tmp_path, check=True)
     res = json.loads((tmp_path / 't.json').read_text())
     assert 'products' not in res and 'timed alone' not in r.stdout    # --no-products: the products' ceiling is not timed (18_speed tests it)
     assert res['mlpscale']['img_s'] > 0 and res['official']['img_s'] > 0
@@ -46,7 +46,7 @@ def test_train_softer_and_baseline_families_from_the_cli(tmp_path, monkeypatch):
 def test_bench_infer_takes_any_timm_name_next_to_the_paper_mlps(tmp_path):
     "Issue #14: `mlpscale bench infer --models timm/resnet50,B_12-Wi_1024 --resolution 64` (no weights: timing needs none); each row names its dtype and GEMM rate."
     r = mlpscale('bench', 'infer', '--models', 'timm/resnet50,B_12-Wi_1024', '--resolution', '64', '--batch-sizes', '2', '--regimes', 'model',
-                 '--min-time', '0', '--paired', '0', '--out', tmp_path / 'infer', cwd=tmp_path, check=True)
+                 '--min-time', '0', '--paired', '0', '--gemm-n', '256', '--out', tmp_path / 'infer', cwd=tmp_path, check=True)
     rows = json.loads((tmp_path / 'infer.json').read_text())
     rows = rows['rows'] if isinstance(rows, dict) else rows
     by = {x['model']: x for x in rows}

@@ -1,4 +1,4 @@
-"""The table and figure of the results page `nbs/results/bf16_cpu.md`, from the training runs it names: test top-1 against
+"""The table and figure of the results page `nbs/results/bf16_cpu.ipynb`, from the training runs it names: test top-1 against
 training time of the main job in fp32 (`--amp off`) and in bf16 (`--amp auto` on a CPU with AMX-BF16), and of the longer
 commands, each point a run folder's `config.json` + `metrics.json`.
 
