@@ -335,5 +335,4 @@ def headline_table(
     "A Markdown table of headline results: each row a dict with 'task', 'command', 'result', 'machine' and 'page' (a link target) and 'page_title'."
     head = ['task', 'command', 'result', 'machine', 'details']
     body = [[r['task'], f"`{r['command']}`", r['result'], r['machine'], f"[{r['page_title']}]({r['page']})"] for r in rows]
-    return '\n'.join(['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] +
-                      ['| ' + ' | '.join(c.replace('|', '\\|') for c in row) + ' |' for row in body])
+    return md_table(head, body)   # cells escaped as every table of the report

@@ -743,6 +743,12 @@ def standing_table_md(
     return '\n'.join(out)
 
 # %% ../nbs/20_zoo.ipynb #df9a1e82
+def _best_mlps(base: list[dict]):
+    "Per dataset with standing rows, (dataset, its rows without test-time augmentation, the paper's most accurate MLP of them): what both answers are about."
+    for ds in DATASETS:
+        rows = [s for s in base if s['dataset'] == ds and not s['tta']]
+        if rows: yield ds, rows, max(rows, key=lambda s: (s['top1'], s['model']))
+
 def _changed(st: list[dict], base: list[dict]) -> list[tuple]:
     "The (standing, fp32 standing) pairs of the same MLP number and setting whose count of dominating networks differs."
     return [(s, b) for s in st for b in base if (s['dataset'], s['model'], s['tta'], s['batch'], s['regime']) ==
@@ -755,10 +761,7 @@ def answer_md(
     "The answer to the question in sentences, every number from `standing` (`mlp_standing` per dtype / device label)."
     lines = []
     base = standing.get('CPU fp32') or []
-    for ds in DATASETS:
-        rows = [s for s in base if s['dataset'] == ds and not s['tta']]
-        if not rows: continue
-        best = max(rows, key=lambda s: (s['top1'], s['model']))
+    for ds, rows, best in _best_mlps(base):
         def at(b, rg, src=rows, model=best['model']):
             return next((s for s in src if s['model'] == model and (s['batch'], s['regime']) == (b, rg)), None)
         parts = []
@@ -805,10 +808,7 @@ def answer_summary(
 ) -> str:            # Markdown paragraphs, one per dataset and one per other label
     "The answer in a few sentences, every number from `standing`: how many networks dominate the paper's best MLP of each dataset at a large batch and at batch 1 (CPU fp32), and in how many cases the counts change in the other dtypes and devices."
     base, out = standing.get('CPU fp32') or [], []
-    for ds in DATASETS:
-        rows = [s for s in base if s['dataset'] == ds and not s['tta']]
-        if not rows: continue
-        best = max(rows, key=lambda s: (s['top1'], s['model']))
+    for ds, rows, best in _best_mlps(base):
         mine = [s for s in rows if s['model'] == best['model']]
         alike = all(len({s['n_dominating'] for s in mine if s['batch'] == b}) <= 1 for b in BATCHES)
         parts = [] if any(s['n_dominating'] for s in mine) else [f"by none of the other {mine[0]['n_networks'] - 1} networks in any of the {_NUMBER_WORDS.get(len(mine), len(mine))} settings"]

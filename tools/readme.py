@@ -3,7 +3,7 @@ outputs; cells marked `#| hide` are left out. A cell marked `#| echo: false` is 
 it displays as Markdown goes in as Markdown: the home page's table of results is read from its sources, here as on the site.
 Links into the site become links to the files GitHub shows: `results/x.html` -> `nbs/results/x.md` (or .ipynb), `core.html` ->
 `nbs/00_core.ipynb`, images under `nbs/`. (nbdev-readme does the same through Quarto.)"""
-import json, os, re, sys
+import json, re, sys
 from contextlib import chdir
 from pathlib import Path
 import IPython.display
@@ -25,8 +25,7 @@ def run_hidden(code: str) -> list[str]:
 def github_link(target: str) -> str:
     "A link of the site (relative to nbs/) as the file GitHub shows; other links as they are."
     if re.match(r'^[a-z]+:|^#', target): return target
-    path, _, frag = target.partition('#')
-    p = Path(path)
+    p = Path(target.partition('#')[0])   # GitHub's views of notebooks have no anchors of the site's
     if p.suffix == '.html':
         cands = [nbs / p.with_suffix('.md'), nbs / p.with_suffix('.ipynb')] + sorted(nbs.glob(f'[0-9][0-9]_{p.stem}.ipynb'))
         hit = next((c for c in cands if c.exists()), None)

@@ -12,7 +12,6 @@ two-minute line; and `bf16_cpu_ten_minutes.png` (when the CSV has them), the run
 (`--time-budget 600`), single-view and flip-TTA accuracy per run, one row per variant.
 """
 import csv, json, sys
-from collections import Counter
 from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
