@@ -104,7 +104,7 @@ def test_a_failing_cell_fails_the_build_naming_notebook_and_cell(tmp_path):
     r = _project(tmp_path, **{'index.ipynb': INDEX, '02_bad.ipynb': bad, **RESULTS})
     assert r.returncode == 1
     assert '02_bad.ipynb: cell #3 failed' in r.stderr and 'ValueError: broken on purpose' in r.stderr
-    assert not (tmp_path / '_docs').exists()
+    assert not (tmp_path / '_docs').exists() and not (tmp_path / '_docs.tmp').exists()   # nothing half-built left behind
 
 YAMLLINT = '{extends: default, rules: {line-length: {max: 160}, truthy: {check-keys: false}, document-start: disable}}'
 

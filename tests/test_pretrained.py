@@ -91,12 +91,13 @@ def test_download_by_name_checks_sha_and_loads_identical_logits(server, tmp_path
     assert {oct(p.stat().st_mode & 0o777) for p in w.parent.iterdir()} == {oct(0o666 & ~_umask())}   # the umask's mode, as every file written
 
 @needs_cifar
-def test_eval_finetuned_on_cifar10_with_the_official_preprocessing(server, tmp_path):
-    "The fine-tuned member on all 10,000 CIFAR-10 test images with interp=area: the same predictions as the OpenCV/torchvision reference."
+def test_eval_finetuned_on_cifar10_with_the_official_preprocessing(server, tmp_path, N=2000):
+    """The fine-tuned member on 2,000 CIFAR-10 test images (a seeded random subset) with interp=area: the same predictions as the
+    OpenCV/torchvision reference on the same images."""
     url, src, sds = server
     env = env_for(url, tmp_path / 'cache')
     r = cli('eval', '--checkpoint', FT.name, '--dataset', 'cifar10', '--amp', 'off', '--json', tmp_path / 'ev.json',   # no --interp:
-            '--runs-dir', tmp_path / 'runs', env=env, check=True)                                          # a published checkpoint's own
+            '--test-limit', N, '--seed', '7', '--runs-dir', tmp_path / 'runs', env=env, check=True)        # a published checkpoint's own
     assert 'config says num classes 11230' in r.stderr            # the pre-training config beside a 10-class head: the weights win
     assert 'note: --interp area: B_6-Wi_512_res_64_in21k_cifar10 is an official checkpoint' in r.stderr, r.stderr   # said ...
     assert any(l.split() == ['interp', 'area'] for l in r.stdout.splitlines()), r.stdout                           # ... and printed
@@ -104,10 +105,13 @@ def test_eval_finetuned_on_cifar10_with_the_official_preprocessing(server, tmp_p
     import torchvision
     test = torchvision.datasets.CIFAR10(str(DATA), train=False, download=False)
     model = BottleneckMLP(3 * 64 * 64, 10, width=512, blocks=6); model.load_state_dict(sds[FT.name]); model.eval()
-    with torch.no_grad(): logits = torch.cat([model(official_inputs(test.data[i:i + 1000])) for i in range(0, 10000, 1000)])
-    ref_top1 = (logits.argmax(1) == torch.tensor(test.targets)).float().mean().item()
-    assert got['n'] == 10000 and got['interp'] == 'area' and got['resolution'] == 64 and got['amp_used'] == 'fp32'   # the reference runs in fp32
+    idx = torch.randperm(10000, generator=torch.Generator().manual_seed(7))[:N].sort().values.numpy()   # `--test-limit N --seed 7`'s images
+    with torch.no_grad(): logits = torch.cat([model(official_inputs(test.data[idx[i:i + 1000]])) for i in range(0, N, 1000)])
+    ref_top1 = (logits.argmax(1) == torch.tensor(test.targets)[idx]).float().mean().item()
+    assert got['n'] == N and got['interp'] == 'area' and got['resolution'] == 64 and got['amp_used'] == 'fp32'   # the reference runs in fp32
     assert abs(got['test_top1'] - ref_top1) < 1e-9, (got['test_top1'], ref_top1)
+    pred, tgt = logits.argmax(1), torch.tensor(test.targets)[idx]                   # and class by class
+    assert np.allclose(got['per_class'], [(pred[tgt == c] == c).float().mean().item() for c in range(10)], rtol=0, atol=1e-9), got['per_class']
     # the record in the runs store, listed by `mlpscale runs`
     rec = next((tmp_path / 'runs' / 'eval').iterdir())
     assert json.loads((rec / 'run.json').read_text())['status'] == 'finished'
@@ -117,7 +121,7 @@ def test_eval_finetuned_on_cifar10_with_the_official_preprocessing(server, tmp_p
     folder = tmp_path / 'by_hand'; folder.mkdir()
     shutil.copy(src / f'{FT.file}_weights', folder / 'weights.pt'); shutil.copy(src / f'{FT.file}_config', folder / 'config.txt')
     cli('eval', '--checkpoint', folder / 'weights.pt', '--dataset', 'cifar10', '--interp', 'area', '--amp', 'off', '--json', tmp_path / 'ev2.json',
-        '--runs-dir', tmp_path / 'runs', env=env, check=True)
+        '--test-limit', N, '--seed', '7', '--runs-dir', tmp_path / 'runs', env=env, check=True)
     assert json.loads((tmp_path / 'ev2.json').read_text())['test_top1'] == got['test_top1']
     # the pre-trained member has an 11,230-class head: evaluating it on CIFAR-10 is refused, never scored with a random head
     r = cli('eval', '--checkpoint', PRE.name, '--dataset', 'cifar10', '--runs-dir', tmp_path / 'runs', env=env)

@@ -31,7 +31,7 @@ the site served over HTTP (`python -m http.server -d _docs`), as Pagefind fetche
 """
 import argparse, base64, hashlib, html, json, os, posixpath, re, shutil, subprocess, sys, time, traceback, urllib.parse
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -172,51 +172,71 @@ def execute(src: str, cell_timeout: int | None = None) -> dict:
     k.close()
     return dict(nb=json.loads(json.dumps(nb, default=str)), seconds=time.time() - t0, error=failed)
 
-def _execute_all(pages, n_workers, force, cell_timeout):
-    "Executed notebooks for `pages` (path -> nb dict), from the cache where it is current; raise SystemExit on errors"
-    todo, done, times = [], {}, {}
-    timings_file = CACHE / 'timings.json'
-    old_times = json.loads(timings_file.read_text()) if timings_file.exists() else {}
+def execute_and_render(src: str, cell_timeout: int | None, page: dict, out: Path) -> dict:
+    "`execute` the notebook, then render its page in the same worker (`render_page`): the result of `execute` with `page`, `body`, `hits`"
+    r = execute(src, cell_timeout)
+    if not r['error']: r['page'], r['body'], r['hits'] = render_page(page, r['nb'], out)
+    return r
+
+def _plan(pages, force):
+    "Which pages to execute ((page, cache key) pairs, longest first) and the executed or stored notebooks of the others"
+    todo, ready = [], {}
+    old_times = json.loads((CACHE / 'timings.json').read_text()) if (CACHE / 'timings.json').exists() else {}
     for p in pages:
-        if p.src.suffix != '.ipynb': continue
+        if p.src is None or p.src.suffix != '.ipynb': continue
         raw = json.loads(p.src.read_text())
         fm = _frontmatter(raw)
         if (str(fm.get('skip_exec', '')).lower() == 'true' or p.src.is_relative_to(NBS / 'published')
                 or (p.section == 'Results' and _has_outputs(raw))):
-            done[p.src] = raw; continue
+            ready[p.src] = raw; continue
         cp, key = _cache_path(p.src), _cache_key(p.src)
         if not force and cp.exists():
             cached = json.loads(cp.read_text())
-            if cached['metadata'].get('docs_key') == key: done[p.src] = cached; continue
-        todo.append((p.src, key))
-    if not todo: return done, times
-    todo.sort(key=lambda t: -old_times.get(str(t[0].relative_to(NBS)), t[0].stat().st_size / 1e4))   # longest first
-    print(f'executing {len(todo)} notebook(s) with {n_workers} worker(s): ' + ', '.join(str(s.relative_to(NBS)) for s, _ in todo), flush=True)
-    errors = []
-    # workers find `execute` as `build_docs.execute`: IPython replaces `__main__` in a worker once a notebook has run there
+            if cached['metadata'].get('docs_key') == key: ready[p.src] = cached; continue
+        todo.append((p, key))
+    todo.sort(key=lambda t: -old_times.get(str(t[0].src.relative_to(NBS)), t[0].src.stat().st_size / 1e4))
+    return todo, ready, old_times
+
+def _execute_and_render_all(pages, out, n_workers, force, cell_timeout):
+    """Every page's body, rendered into `out` by `n_workers` processes: a notebook to execute is rendered by the worker that executed it,
+    the others (cached, stored, Markdown, the models page) by whichever worker is free, so rendering fills the time the last notebooks
+    take; raise SystemExit, after all have ended, if any notebook failed. Returns the bodies (by page index) and the execution times."""
+    todo, ready, old_times = _plan(pages, force)
+    if todo: print(f'executing {len(todo)} notebook(s) with {n_workers} worker(s): ' + ', '.join(p.label for p, _ in todo), flush=True)
+    keys = {p.src: key for p, key in todo}
+    errors, bodies, times = [], {}, {}
+    # workers find the functions as `build_docs.<name>`: IPython replaces `__main__` in a worker once a notebook has run there
     if str(Path(__file__).parent) not in sys.path: sys.path.insert(0, str(Path(__file__).parent))
     import build_docs
-    with ProcessPoolExecutor(n_workers, mp_context=get_context('spawn')) as ex:
-        futs = {ex.submit(build_docs.execute, str(s), cell_timeout): (s, key) for s, key in todo}
+    index = {p.out: i for i, p in enumerate(pages)}
+    with ProcessPoolExecutor(max(1, n_workers), mp_context=get_context('spawn')) as ex:
+        futs = {ex.submit(build_docs.execute_and_render, str(p.src), cell_timeout, asdict(p), out): p for p, _ in todo}
+        futs |= {ex.submit(build_docs.render_page, asdict(p), ready.get(p.src), out): p for p in pages if p.src not in keys}
         for f in as_completed(futs):
-            s, key = futs[f]
-            rel = str(s.relative_to(NBS))
+            p = futs[f]
             try: r = f.result()
             except Exception as e:
-                errors.append(f'{rel}: the executor failed: {type(e).__name__}: {e}'); continue
-            times[rel] = r['seconds']
-            print(f'  {rel}: {r["seconds"]:.1f} s' + (' FAILED' if r['error'] else ''), flush=True)
-            if r['error']: errors.append(r['error']); continue
-            nb = r['nb']; nb['metadata']['docs_key'] = key
-            cp = _cache_path(s); cp.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cp.with_suffix('.tmp'); tmp.write_text(json.dumps(nb)); tmp.replace(cp)
-            done[s] = nb
-    CACHE.mkdir(parents=True, exist_ok=True)
-    timings_file.write_text(json.dumps({**old_times, **times}, indent=1))
+                errors.append(f'{p.label}: {"executing" if p.src in keys else "rendering"} it failed: {type(e).__name__}: {e}\n'
+                              + ''.join(traceback.format_exception(e))); continue
+            if p.src in keys:
+                times[p.label] = r['seconds']
+                print(f'  {p.label}: {r["seconds"]:.1f} s' + (' FAILED' if r['error'] else ''), flush=True)
+                if r['error']: errors.append(r['error']); continue
+                nb = r['nb']; nb['metadata']['docs_key'] = keys[p.src]
+                cp = _cache_path(p.src); cp.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cp.with_suffix('.tmp'); tmp.write_text(json.dumps(nb)); tmp.replace(cp)
+                page, body, hits = r['page'], r['body'], r['hits']
+            else: page, body, hits = r
+            pages[index[page['out']]] = Page(**page)
+            bodies[page['out']] = body
+            for where, what in hits.items(): SCRUB.hits.setdefault(where, set()).update(what)
+    if times:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        (CACHE / 'timings.json').write_text(json.dumps({**old_times, **times}, indent=1))
     if errors:
-        sys.stderr.write('\nbuild_docs: executing the notebooks failed, so no site was written:\n\n' + '\n\n'.join(errors) + '\n')
+        sys.stderr.write('\nbuild_docs: executing or rendering the pages failed, so no site was written:\n\n' + '\n\n'.join(errors) + '\n')
         raise SystemExit(1)
-    return done, times
+    return bodies, times
 
 
 # ---------------------------------------------------------------------------------------------------------- processing
@@ -396,12 +416,21 @@ def _flag(d, k):
     return None if v is None else str(v).strip().lower()
 
 # ----------------------------------------------------------------------------------------------------------- rendering
+# nbconvert's classic template with exported sources folded, and code cells as Pygments writes them: the template's `clean_html`
+# (bleach) there re-parses every highlighted cell, a third of the rendering time, for HTML that Pygments has already escaped
 TEMPLATE = r"""{%- extends 'basic/index.html.j2' -%}
 {% block input_group -%}
 {%- if cell.metadata.get('docs_fold') -%}
 <details class="fold"><summary>Exported source</summary>{{ super() }}</details>
 {%- else -%}{{ super() }}{%- endif -%}
 {%- endblock input_group %}
+{% block input %}
+<div class="inner_cell">
+    <div class="input_area">
+{{ cell.source | highlight_code(metadata=cell.metadata) }}
+    </div>
+</div>
+{%- endblock input %}
 """
 
 def _exporter():
@@ -551,6 +580,19 @@ def render_models(page: Page) -> str:
           "[pretrained](pretrained.html) chapter.\n")
     return markdown2html_mistune(md)
 
+def render_page(page: dict, nb: dict | None, out: Path) -> tuple[dict, str, dict]:
+    """One page's HTML body, its figures written as files into `out`; returns the page (a `Page`'s fields: a worker's `__main__`,
+    where `Page` would be looked up, is IPython's once a notebook has run there) with what rendering found (title, description,
+    maths, contents, figures), the body, and the machine paths it rewrote (`Scrubber.hits`)"""
+    page = Page(**page)
+    SCRUB.hits = {}
+    if page.src is None: body = render_models(page)
+    elif page.src.suffix == '.md': body = render_markdown(page)
+    else: body = render_notebook(process(nb, page), page)
+    body = _wrap_tables(_extract_images(_localize(body, page), page, out))
+    page.toc = _toc(body)
+    return asdict(page), body, SCRUB.hits
+
 def _nav(pages, page: Page) -> str:
     up = '../' * page.out.count('/')
     out, section = [f'<a class="site" href="{up}index.html">{SITE}</a>', '<ul>'], None
@@ -648,18 +690,10 @@ def build(out: Path, n_workers: int, force: bool = False, cell_timeout: int | No
     if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
     pages = discover()
     if not pages: raise SystemExit('build_docs: no pages: nbs/_quarto.yml lists none and nbs/ has no notebooks')
-    executed, times = _execute_all([p for p in pages if p.src], n_workers, force, cell_timeout)
-    t_exec = time.time() - t0
     tmp = out.with_name(out.name + '.tmp')
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    bodies = {}
-    for p in pages:
-        if p.src is None: body = render_models(p)
-        elif p.src.suffix == '.md': body = render_markdown(p)
-        else: body = render_notebook(process(executed[p.src], p), p)
-        body = _wrap_tables(_extract_images(_localize(body, p), p, tmp))
-        p.toc = _toc(body)
-        bodies[p.out] = body
+    try: bodies, times = _execute_and_render_all(pages, tmp, n_workers, force, cell_timeout)
+    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
     anchors = fix_anchors(bodies)
     for p in pages:
         dest = tmp / p.out
@@ -681,7 +715,7 @@ def build(out: Path, n_workers: int, force: bool = False, cell_timeout: int | No
     if out.exists(): shutil.rmtree(out)
     tmp.replace(out)
     print(f'build_docs: {len(pages)} pages in {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} '
-          f'({time.time() - t0:.1f} s: {t_exec:.1f} s executing {len(times)} notebook(s), the rest cached or rendering)')
+          f'({time.time() - t0:.1f} s with {n_workers} worker(s): {len(times)} notebook(s) executed, {sum(times.values()):.1f} s in all; the rest cached)')
     for p in pages: print(f'  {p.out:50s} {p.section or "Home":12s} {p.title}')
     print(f"build_docs: links to names a page does not document: {anchors['anchored']} anchored at their code, "
           f"{anchors['to_class']} sent to their class, {anchors['to_page']} to the page")
