@@ -63,11 +63,20 @@ _prompts_done = """() => {
 _started = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt'))
                      .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
 
-def _run_all_cells(page, tries=10):
+def _dialog(page) -> str | None:
+    "The text of a JupyterLab dialog that is open (it takes every click), or None"
+    d = page.locator('.jp-Dialog')
+    return ' | '.join(t.strip() for t in d.all_inner_texts()) if d.count() else None
+
+def _run_all_cells(page, lab, tries=10):
     "Run > Run All Cells, retried until the menu item is enabled (the notebook and its kernel ready) and execution starts"
     label = re.compile(r'^\s*Run All Cells\s*$')
     for _ in range(tries):
-        page.locator('.lm-MenuBar-item', has_text=re.compile(r'^\s*Run\s*$')).click()
+        try: page.locator('.lm-MenuBar-item', has_text=re.compile(r'^\s*Run\s*$')).click(timeout=15_000)
+        except Exception:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True); page.screenshot(path=ARTIFACTS / 'jupyterlab-failure.png')
+            raise AssertionError(f"the Run menu could not be clicked; JupyterLab's dialog: {_dialog(page)!r} (screenshot: "
+                                 f"{ARTIFACTS / 'jupyterlab-failure.png'}); server log:\n{lab['log'].read_text()[-3000:]}") from None
         item = page.locator('.lm-Menu-item', has=page.locator('.lm-Menu-itemLabel', has_text=label))
         item.wait_for(state='visible', timeout=10_000)
         if 'lm-mod-disabled' not in (item.get_attribute('class') or ''):
@@ -88,7 +97,7 @@ def test_run_all_cells_of_the_training_experiment(lab):
         n_code = sum(c['cell_type'] == 'code' for c in json.loads(NB.read_text())['cells'])
         page.wait_for_function(f"() => document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell').length === {n_code}", timeout=30_000)
         page.locator('.jp-NotebookPanel .jp-InputPrompt').first.click()      # the notebook is the current widget
-        _run_all_cells(page)
+        _run_all_cells(page, lab)
         try: page.wait_for_function(_prompts_done, timeout=RUN_TIMEOUT * 1000)
         except Exception:
             ARTIFACTS.mkdir(parents=True, exist_ok=True); page.screenshot(path=ARTIFACTS / 'jupyterlab-failure.png')

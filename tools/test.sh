@@ -19,6 +19,8 @@ if [ "$before" != "$after" ]; then
   diff <(echo "$before") <(echo "$after") || true
   exit 1
 fi
+# the package compiled once: an environment that sets PYTHONDONTWRITEBYTECODE would have every process below compile it again
+python -m compileall -q mlpscale
 took sync
 
 # Each notebook runs once. The docs build executes the chapters and the home page as nbdev-test does (the same runner, flags and
