@@ -200,7 +200,7 @@ def _plan(pages, force):
 def _execute_and_render_all(pages, out, n_workers, force, cell_timeout):
     """Every page's body, rendered into `out` by `n_workers` processes: a notebook to execute is rendered by the worker that executed it,
     the others (cached, stored, Markdown, the models page) by whichever worker is free, so rendering fills the time the last notebooks
-    take; raise SystemExit, after all have ended, if any notebook failed. Returns the bodies (by page index) and the execution times."""
+    take; raise SystemExit, after all have ended, if any page failed. Returns the bodies (by output path) and the execution times."""
     todo, ready, old_times = _plan(pages, force)
     if todo: print(f'executing {len(todo)} notebook(s) with {n_workers} worker(s): ' + ', '.join(p.label for p, _ in todo), flush=True)
     keys = {p.src: key for p, key in todo}
