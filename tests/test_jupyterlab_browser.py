@@ -63,20 +63,20 @@ _prompts_done = """() => {
 _started = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt'))
                      .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
 
-def _dialog(page) -> str | None:
-    "The text of a JupyterLab dialog that is open (it takes every click), or None"
+def _failure(page, lab, what: str) -> AssertionError:
+    "What went wrong, with a screenshot, the text of any open JupyterLab dialog (it takes every click) and the server's log"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True); page.screenshot(path=ARTIFACTS / 'jupyterlab-failure.png')
     d = page.locator('.jp-Dialog')
-    return ' | '.join(t.strip() for t in d.all_inner_texts()) if d.count() else None
+    dialog = ' | '.join(t.strip() for t in d.all_inner_texts()) if d.count() else None
+    return AssertionError(f"{what}; JupyterLab's dialog: {dialog!r} (screenshot: {ARTIFACTS / 'jupyterlab-failure.png'}); "
+                          f"server log:\n{lab['log'].read_text()[-3000:]}")
 
 def _run_all_cells(page, lab, tries=10):
     "Run > Run All Cells, retried until the menu item is enabled (the notebook and its kernel ready) and execution starts"
     label = re.compile(r'^\s*Run All Cells\s*$')
     for _ in range(tries):
         try: page.locator('.lm-MenuBar-item', has_text=re.compile(r'^\s*Run\s*$')).click(timeout=15_000)
-        except Exception:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True); page.screenshot(path=ARTIFACTS / 'jupyterlab-failure.png')
-            raise AssertionError(f"the Run menu could not be clicked; JupyterLab's dialog: {_dialog(page)!r} (screenshot: "
-                                 f"{ARTIFACTS / 'jupyterlab-failure.png'}); server log:\n{lab['log'].read_text()[-3000:]}") from None
+        except Exception: raise _failure(page, lab, 'the Run menu could not be clicked') from None
         item = page.locator('.lm-Menu-item', has=page.locator('.lm-Menu-itemLabel', has_text=label))
         item.wait_for(state='visible', timeout=10_000)
         if 'lm-mod-disabled' not in (item.get_attribute('class') or ''):
@@ -100,10 +100,8 @@ def test_run_all_cells_of_the_training_experiment(lab):
         _run_all_cells(page, lab)
         try: page.wait_for_function(_prompts_done, timeout=RUN_TIMEOUT * 1000)
         except Exception:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True); page.screenshot(path=ARTIFACTS / 'jupyterlab-failure.png')
             prompts = page.locator('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt').all_inner_texts()
-            raise AssertionError(f'Run All Cells did not finish in {RUN_TIMEOUT} s; prompts {prompts} (screenshot: '
-                                 f'{ARTIFACTS / "jupyterlab-failure.png"}); server log:\n{lab["log"].read_text()[-3000:]}') from None
+            raise _failure(page, lab, f'Run All Cells did not finish in {RUN_TIMEOUT} s; prompts {prompts}') from None
         page.wait_for_selector('.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=30_000)
         outputs = page.locator('.jp-NotebookPanel .jp-OutputArea-output')
         text = '\n'.join(outputs.all_inner_texts())

@@ -11,7 +11,7 @@ from conftest import mlpscale, needs_cifar, DATA
 
 from mlpscale.core import sha256_file
 from mlpscale.models import BottleneckMLP
-from mlpscale.data import CIFAR_MEAN, CIFAR_STD
+from mlpscale.data import CIFAR_MEAN, CIFAR_STD, load_dataset
 from mlpscale.pretrained import PRETRAINED
 from mirror import local_mirror
 
@@ -102,16 +102,14 @@ def test_eval_finetuned_on_cifar10_with_the_official_preprocessing(server, tmp_p
     assert 'note: --interp area: B_6-Wi_512_res_64_in21k_cifar10 is an official checkpoint' in r.stderr, r.stderr   # said ...
     assert any(l.split() == ['interp', 'area'] for l in r.stdout.splitlines()), r.stdout                           # ... and printed
     got = json.loads((tmp_path / 'ev.json').read_text())
-    import torchvision
-    test = torchvision.datasets.CIFAR10(str(DATA), train=False, download=False)
     model = BottleneckMLP(3 * 64 * 64, 10, width=512, blocks=6); model.load_state_dict(sds[FT.name]); model.eval()
-    idx = torch.randperm(10000, generator=torch.Generator().manual_seed(7))[:N].sort().values.numpy()   # `--test-limit N --seed 7`'s images
-    with torch.no_grad(): logits = torch.cat([model(official_inputs(test.data[idx[i:i + 1000]])) for i in range(0, N, 1000)])
-    ref_top1 = (logits.argmax(1) == torch.tensor(test.targets)[idx]).float().mean().item()
+    d = load_dataset('cifar10', 'test', root=DATA, limit=N, seed=7)          # `--test-limit N --seed 7`'s images, as stored (uint8)
+    hwc, tgt = d.images.permute(0, 2, 3, 1).numpy(), d.labels
+    with torch.no_grad(): pred = torch.cat([model(official_inputs(hwc[i:i + 1000])) for i in range(0, N, 1000)]).argmax(1)
+    ref_top1 = (pred == tgt).float().mean().item()
     assert got['n'] == N and got['interp'] == 'area' and got['resolution'] == 64 and got['amp_used'] == 'fp32'   # the reference runs in fp32
     assert abs(got['test_top1'] - ref_top1) < 1e-9, (got['test_top1'], ref_top1)
-    pred, tgt = logits.argmax(1), torch.tensor(test.targets)[idx]                   # and class by class
-    assert np.allclose(got['per_class'], [(pred[tgt == c] == c).float().mean().item() for c in range(10)], rtol=0, atol=1e-9), got['per_class']
+    assert np.allclose(got['per_class'], [(pred[tgt == c] == c).float().mean().item() for c in range(10)], rtol=0, atol=1e-9), got['per_class']   # and class by class
     # the record in the runs store, listed by `mlpscale runs`
     rec = next((tmp_path / 'runs' / 'eval').iterdir())
     assert json.loads((rec / 'run.json').read_text())['status'] == 'finished'
